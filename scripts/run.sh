@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Sets everything up and runs the bot: action server, Rasa server (REST +
+# socket.io), and the web chat page. Ctrl-C stops all three.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+scripts/train.sh
+source scripts/env.sh
+
+RASA_PORT="${RASA_PORT:-5005}"
+ACTION_SERVER_PORT="${ACTION_SERVER_PORT:-5055}"
+WEB_PORT="${WEB_PORT:-8000}"
+export ACTION_SERVER_PORT
+
+.venv/bin/python -m bot.store.migrate
+mkdir -p var/log
+pids=()
+cleanup() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap cleanup INT TERM EXIT
+
+.venv/bin/python -m bot.action_server > var/log/actions.log 2>&1 &
+pids+=($!)
+.venv/bin/rasa run --model models/sales-coach.tar.gz --enable-api --interface 127.0.0.1 --port "$RASA_PORT" \
+  --cors "http://127.0.0.1:$WEB_PORT" "http://localhost:$WEB_PORT" \
+  --credentials credentials.yml --endpoints endpoints.yml > var/log/rasa.log 2>&1 &
+pids+=($!)
+.venv/bin/python -m bot.webpage --port "$WEB_PORT" --rasa "http://127.0.0.1:$RASA_PORT" > var/log/web.log 2>&1 &
+pids+=($!)
+
+echo "==> waiting for the servers (logs in var/log/)"
+for _ in $(seq 1 180); do
+  if curl -fsS "http://127.0.0.1:$RASA_PORT/status" >/dev/null 2>&1 \
+     && curl -fsS "http://127.0.0.1:$ACTION_SERVER_PORT/health" >/dev/null 2>&1; then
+    echo "==> ready"
+    echo "    web chat:      http://127.0.0.1:$WEB_PORT/"
+    echo "    REST channel:  curl -s http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook -d '{\"sender\":\"me\",\"message\":\"hi\"}'"
+    echo "    terminal chat: make shell   (in another terminal)"
+    wait -n "${pids[@]}"
+    echo "a server stopped; see var/log/" >&2
+    exit 1
+  fi
+  for pid in "${pids[@]}"; do
+    kill -0 "$pid" 2>/dev/null || { echo "a server failed to start; see var/log/" >&2; tail -n 20 var/log/*.log >&2; exit 1; }
+  done
+  sleep 1
+done
+echo "servers did not become ready in time; see var/log/" >&2
+exit 1
