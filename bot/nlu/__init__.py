@@ -1,0 +1,1 @@
+"""NLU: the spaCy pipeline and the custom Rasa components built on it."""

@@ -1,0 +1,161 @@
+"""Chinese person and company names, found by their shape.
+
+A CRF trained on a few thousand examples misses many unseen Chinese names
+(熊丽娟 → 熊丽, 恒通水泥 → nothing). Chinese names have a regular shape: a
+surname from a short list plus one or two given-name characters; a company is
+a two-character brand (often a place) plus an industry word (科技, 水泥, 医疗…).
+These rules find such spans when the surrounding characters say a name ends or
+starts there, and jieba's dictionary vetoes ordinary words (方案, 周期, 定制家具).
+Used by `SalesEntityExtractor` to add or complete spans the CRF missed.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import List
+
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范"
+    "金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂"
+    "章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解"
+    "牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎"
+    "甄丛仲虞敖巩明佘池乐匡揭植耿"
+)
+DOUBLE_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "令狐", "慕容", "尉迟", "司徒", "夏侯", "公孙")
+# Forms of address after a surname that make a person reference: 王总, 刘工, 陈经理
+ADDRESS = ("经理", "主任", "老师", "先生", "女士", "小姐", "部长", "厂长", "总", "工", "董", "姐", "哥")
+# Industry words that end a company name
+COMPANY_SUFFIXES = (
+    "科技", "电子", "精密", "机械", "电缆", "水泥", "家居", "纸业", "轮胎", "传媒", "软件", "能源", "医疗", "汽配", "乳业",
+    "制药", "药业", "物流", "集团", "股份", "银行", "保险", "航运", "化工", "钢铁", "钢构", "纺织", "食品", "环保",
+    "建设", "电气", "材料", "重工", "半导体", "汽车", "新能源", "光电", "通信", "网络", "信息", "咨询", "装备", "仪器",
+    "医药", "地产", "证券", "电器", "家电", "机电", "实业", "控股", "智能", "制造", "精工", "模具", "塑胶", "玻璃",
+    "陶瓷", "服饰", "酒店", "饮料", "啤酒", "乳品", "生物", "医材", "器械", "船舶", "航空", "铝业", "铜业", "矿业",
+    "电力", "水务", "燃气", "零售", "超市", "百货", "电商", "数据", "云", "建材", "包装", "印刷", "照明", "电池",
+    "锂电", "储能", "光伏", "风电", "工业", "仪表", "自动化", "机器人", "轴承", "五金", "家具", "卫浴", "涂料", "新材",
+)
+_PERSON_BEFORE = set("和跟与同见访约联系找问给让请了把对向被由叫是上的")
+_PERSON_AFTER = set("是说的在对已目前这今明昨也都很态影认为表示明确觉得负责管还刚才要会跟和与，,。.：:；;、！!？? （(")
+_COMPANY_BEFORE = set("见访去给和跟与对把在为是户了到从向帮被让由")
+_BAD_PREFIX_TAGS = {"v", "a", "d", "m", "p", "c", "u", "r", "t", "f", "q", "b", "vn", "ad", "an", "y", "e", "o", "s"}
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+@dataclass(frozen=True)
+class NameSpan:
+    entity: str  # person | account
+    start: int
+    end: int
+    text: str
+
+
+@lru_cache(maxsize=1)
+def _jieba() -> tuple:
+    """Word frequencies and part-of-speech tags from jieba's own dictionary file.
+
+    Read from the file rather than from jieba's live tables, which the sales user
+    dictionary changes.
+    """
+    from pathlib import Path
+
+    import jieba
+
+    freq: dict = {}
+    tags: dict = {}
+    path = Path(jieba.__file__).parent / "dict.txt"
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 2:
+                freq[parts[0]] = int(parts[1])
+                if len(parts) >= 3:
+                    tags[parts[0]] = parts[2]
+    return freq, tags
+
+
+def _common_word(word: str, allowed_tags: set) -> bool:
+    """A frequent dictionary word whose tag is not one of `allowed_tags`."""
+    freq, tags = _jieba()
+    return freq.get(word, 0) >= 50 and tags.get(word) not in allowed_tags
+
+
+def find_person_names(text: str) -> List[NameSpan]:
+    """Chinese person names by shape: surname + 1–2 characters, or surname + form of address."""
+    out: List[NameSpan] = []
+    n = len(text)
+    i = 0
+    while i < n:
+        start = i
+        if text[i:i + 2] in DOUBLE_SURNAMES:
+            sur_len = 2
+        elif text[i] in SURNAMES:
+            sur_len = 1
+        else:
+            i += 1
+            continue
+        before = text[start - 1] if start > 0 else ""
+        if before and _HAN.match(before) and before not in _PERSON_BEFORE:
+            i += 1
+            continue
+        found = None
+        for given in (2, 1):
+            end = start + sur_len + given
+            if end > n or not all(_HAN.match(c) for c in text[start + sur_len:end]):
+                continue
+            after = text[end] if end < n else ""
+            candidate = text[start:end]
+            if after and after not in _PERSON_AFTER and not after.isspace():
+                continue
+            if any(c in "的了是在和说与对这那们也都就还很又" for c in candidate[sur_len:]):
+                continue
+            if _common_word(candidate, {"nr", "nrfg", "nrt"}):
+                continue
+            found = NameSpan("person", start, end, candidate)
+            break
+        if found is None:
+            for form in ADDRESS:
+                end = start + sur_len + len(form)
+                if text[start + sur_len:end] == form:
+                    # 王总 / 刘工, but not 总结 / 工作 / 董事 glued to the surname
+                    if end < n and _common_word(form + text[end], set()):
+                        continue
+                    found = NameSpan("person", start, end, text[start:end])
+                    break
+        if found:
+            out.append(found)
+            i = found.end
+        else:
+            i += 1
+    return out
+
+
+def find_company_names(text: str) -> List[NameSpan]:
+    """Chinese company names by shape: a two-character brand + one or two industry words."""
+    out: List[NameSpan] = []
+    suffixes = sorted(COMPANY_SUFFIXES, key=len, reverse=True)
+    for m in re.finditer("|".join(suffixes), text):
+        s_start, s_end = m.start(), m.end()
+        # a second industry word right after ("精密机械")
+        nxt = re.match("|".join(suffixes), text[s_end:])
+        if nxt:
+            s_end += nxt.end()
+        start = s_start - 2
+        if start < 0 or not all(_HAN.match(c) for c in text[start:s_start]):
+            continue
+        prefix = text[start:s_start]
+        before = text[start - 1] if start > 0 else ""
+        if before and _HAN.match(before) and before not in _COMPANY_BEFORE:
+            continue
+        _freq, tags = _jieba()
+        if tags.get(prefix) in _BAD_PREFIX_TAGS and _freq.get(prefix, 0) >= 100:
+            continue
+        if any(c in "的了是在和说与对这那们也都就还很又我你他她它" for c in prefix):
+            continue
+        candidate = text[start:s_end]
+        if _common_word(candidate, {"nt", "nz", "ns"}):
+            continue
+        if out and start < out[-1].end:
+            continue
+        out.append(NameSpan("account", start, s_end, candidate))
+    return out
