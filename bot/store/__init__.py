@@ -1,0 +1,451 @@
+"""The account store: team-scoped reads and writes of account facts.
+
+Usage::
+
+    store = AccountStore(session_factory)
+    with store.team("slack:T123", "slack:U42") as scope:
+        account, created = scope.get_or_create_account("华东精密")
+        scope.upsert_stakeholder(account, "刘建国", title="技术总监", influence=60)
+
+Everything inside one `with` block is one transaction: it commits at the end or
+rolls back completely on error, so a failed turn never leaves half a record.
+`TeamScope` holds the caller's team and filters every query on it.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.language import name_key
+from bot.store.models import (
+    Account,
+    Interaction,
+    Need,
+    Opportunity,
+    PracticeSession,
+    Stakeholder,
+    Team,
+    User,
+    utcnow,
+)
+
+__all__ = [
+    "AccountStore",
+    "TeamScope",
+    "InvalidFact",
+    "Account",
+    "Stakeholder",
+    "Opportunity",
+    "Need",
+    "Interaction",
+    "get_store",
+]
+
+MAX_NAME = 200
+
+BUYING_ROLES = ("economic_buyer", "user", "financial", "technical", "coach")
+ATTITUDES = ("supporter", "neutral", "opponent")
+RELATIONSHIP_STAGES = ("acquainted", "engaged", "trusted", "ally")
+PURCHASE_STAGES = ("need_emerges", "project_set_up", "info_gathering", "technical_screening",
+                   "evaluation", "decision", "implementation")
+NEED_KINDS = ("explicit", "implicit", "strategic")
+SPIN_TYPES = ("problem", "implication", "need_payoff")
+PATH_ROLES = ("acceptor", "dissatisfied", "power")
+
+
+class InvalidFact(ValueError):
+    """A fact that cannot be stored (empty or too long name, value out of range)."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+def _clean_name(name: Optional[str]) -> str:
+    name = (name or "").strip().strip("，,。.：:;；!！?？\"'“”")
+    if not name:
+        raise InvalidFact("empty_name")
+    if len(name) > MAX_NAME:
+        raise InvalidFact("name_too_long", limit=MAX_NAME)
+    return name
+
+
+def _check(value: Optional[str], allowed: Tuple[str, ...], field: str) -> Optional[str]:
+    if value is None:
+        return None
+    if value not in allowed:
+        raise InvalidFact("bad_value", field=field, value=value)
+    return value
+
+
+@dataclass
+class TeamScope:
+    """All reads and writes of one team, inside one transaction."""
+
+    session: Session
+    team: Team
+    user: Optional[User]
+
+    # accounts -------------------------------------------------------------
+    def list_accounts(self) -> List[Account]:
+        """The team's accounts, most recently updated first."""
+        stmt = select(Account).where(Account.team_id == self.team.id).order_by(Account.updated_at.desc(),
+                                                                                Account.id.desc())
+        return list(self.session.execute(stmt).scalars())
+
+    def match_accounts(self, name: str) -> List[Account]:
+        """Accounts whose name matches exactly, else those whose name contains `name` ("华东" → 华东精密).
+
+        A longer name is never matched to a shorter existing one ("Acme Logistics" is not "Acme"),
+        so a new account is not silently merged into an old one.
+        """
+        key = name_key(name)
+        if not key:
+            return []
+        accounts = self.list_accounts()
+        exact = [a for a in accounts if a.name_key == key]
+        if exact:
+            return exact
+        if len(key) < 2:
+            return []
+        return [a for a in accounts if key in a.name_key]
+
+    def find_account(self, name: Optional[str]) -> Optional[Account]:
+        """The one account matching `name`, or None if none or several match."""
+        if not name:
+            return None
+        matches = self.match_accounts(name)
+        return matches[0] if len(matches) == 1 else None
+
+    def account_by_id(self, account_id: Optional[int]) -> Optional[Account]:
+        if account_id is None:
+            return None
+        account = self.session.get(Account, account_id)
+        if account is None or account.team_id != self.team.id:
+            return None
+        return account
+
+    def get_or_create_account(self, name: str, **facts: Any) -> Tuple[Account, bool]:
+        """Finds the account by name or creates it; returns (account, created)."""
+        name = _clean_name(name)
+        key = name_key(name)
+        stmt = select(Account).where(Account.team_id == self.team.id, Account.name_key == key)
+        account = self.session.execute(stmt).scalar_one_or_none()
+        created = account is None
+        if created:
+            account = Account(team_id=self.team.id, name=name, name_key=key,
+                              created_by=self.user.id if self.user else None)
+            self.session.add(account)
+        for field in ("industry", "tier", "account_level", "notes"):
+            if facts.get(field):
+                setattr(account, field, facts[field])
+        self.session.flush()
+        return account, created
+
+    def delete_account(self, account: Account) -> None:
+        """Deletes an account and everything recorded about it."""
+        self._own(account)
+        self.session.delete(account)
+        self.session.flush()
+
+    # stakeholders -----------------------------------------------------------
+    def find_stakeholders(self, name: str, account: Optional[Account] = None) -> List[Stakeholder]:
+        """People whose name matches, in one account or across the team."""
+        key = name_key(name)
+        if not key:
+            return []
+        stmt = select(Stakeholder).where(Stakeholder.team_id == self.team.id)
+        if account is not None:
+            stmt = stmt.where(Stakeholder.account_id == account.id)
+        people = list(self.session.execute(stmt).scalars())
+        exact = [p for p in people if p.name_key == key]
+        if exact:
+            return exact
+        if len(key) < 2:
+            return []
+        return [p for p in people if p.name_key.startswith(key)]
+
+    def stakeholder_by_id(self, stakeholder_id: Optional[int]) -> Optional[Stakeholder]:
+        if stakeholder_id is None:
+            return None
+        person = self.session.get(Stakeholder, stakeholder_id)
+        if person is None or person.team_id != self.team.id:
+            return None
+        return person
+
+    def upsert_stakeholder(self, account: Account, name: str, **facts: Any) -> Tuple[Stakeholder, bool, Dict[str, Any]]:
+        """Adds a person to an account or updates them.
+
+        Args:
+            account: the person's account (must belong to this team).
+            name: the person's name.
+            **facts: any of title, department, buying_roles (list, merged with the
+                existing roles), attitude, influence (0–100), relationship_stage,
+                path_role, personal_notes (appended).
+
+        Returns:
+            (stakeholder, created, changed facts).
+        """
+        self._own(account)
+        name = _clean_name(name)
+        key = name_key(name)
+        stmt = select(Stakeholder).where(Stakeholder.account_id == account.id, Stakeholder.name_key == key)
+        person = self.session.execute(stmt).scalar_one_or_none()
+        created = person is None
+        if created:
+            person = Stakeholder(team_id=self.team.id, account_id=account.id, name=name, name_key=key)
+            self.session.add(person)
+        changes: Dict[str, Any] = {}
+        for field in ("title", "department"):
+            value = facts.get(field)
+            if value and value != getattr(person, field):
+                if len(value) > MAX_NAME:
+                    raise InvalidFact("name_too_long", limit=MAX_NAME)
+                setattr(person, field, value)
+                changes[field] = value
+        roles = [_check(r, BUYING_ROLES, "buying_role") for r in facts.get("buying_roles") or []]
+        if roles:
+            merged = person.roles + [r for r in roles if r not in person.roles]
+            if merged != person.roles:
+                person.buying_roles = ",".join(merged)
+                changes["buying_roles"] = roles
+        for field, allowed in (("attitude", ATTITUDES), ("relationship_stage", RELATIONSHIP_STAGES),
+                               ("path_role", PATH_ROLES)):
+            value = _check(facts.get(field), allowed, field)
+            if value and value != getattr(person, field):
+                setattr(person, field, value)
+                changes[field] = value
+        influence = facts.get("influence")
+        if influence is not None:
+            influence = int(round(float(influence)))
+            if not 0 <= influence <= 100:
+                raise InvalidFact("bad_influence", value=influence)
+            if influence != person.influence:
+                person.influence = influence
+                changes["influence"] = influence
+        note = facts.get("personal_notes")
+        if note:
+            person.personal_notes = f"{person.personal_notes}\n{note}" if person.personal_notes else note
+            changes["personal_notes"] = note
+        self._touch(account)
+        self.session.flush()
+        return person, created, changes
+
+    def clear_personal_notes(self, person: Stakeholder) -> None:
+        """Removes the personal notes kept about a person."""
+        self._own(person)
+        person.personal_notes = None
+        self.session.flush()
+
+    def delete_stakeholder(self, person: Stakeholder) -> None:
+        """Deletes a person; needs and interactions keep their text but lose the link."""
+        self._own(person)
+        self.session.delete(person)
+        self.session.flush()
+
+    # opportunity ------------------------------------------------------------
+    def opportunity(self, account: Account, create: bool = True) -> Optional[Opportunity]:
+        """The account's current deal (the latest), created on first use."""
+        self._own(account)
+        if account.opportunities:
+            return account.opportunities[-1]
+        if not create:
+            return None
+        opp = Opportunity(team_id=self.team.id, account_id=account.id)
+        self.session.add(opp)
+        account.opportunities.append(opp)
+        self.session.flush()
+        return opp
+
+    def update_deal(self, account: Account, **facts: Any) -> Tuple[Opportunity, Dict[str, Any]]:
+        """Records deal facts: purchase_stage, budget, timeline, competitors (list, merged), criteria."""
+        opp = self.opportunity(account)
+        assert opp is not None
+        changes: Dict[str, Any] = {}
+        stage = _check(facts.get("purchase_stage"), PURCHASE_STAGES, "purchase_stage")
+        if stage and stage != opp.purchase_stage:
+            opp.purchase_stage = stage
+            changes["purchase_stage"] = stage
+        budget = facts.get("budget")
+        if budget is not None:
+            budget = int(Decimal(str(budget)).to_integral_value())
+            if budget < 0 or budget >= 10**16:
+                raise InvalidFact("bad_amount", value=str(budget))
+            if opp.budget != budget:
+                opp.budget = budget
+                changes["budget"] = budget
+        timeline = facts.get("timeline")
+        if timeline and timeline != opp.timeline:
+            opp.timeline = timeline[:MAX_NAME]
+            changes["timeline"] = opp.timeline
+        new = [c.strip() for c in facts.get("competitors") or [] if c and c.strip()]
+        known = {name_key(c) for c in opp.competitor_list}
+        added = []
+        for comp in new:
+            if name_key(comp) not in known:
+                known.add(name_key(comp))
+                added.append(comp)
+        if added:
+            opp.competitors = "\n".join(opp.competitor_list + added)
+            changes["competitors"] = added
+        if facts.get("criteria"):
+            opp.criteria = facts["criteria"]
+            changes["criteria"] = facts["criteria"]
+        if changes:
+            self._touch(account)
+        self.session.flush()
+        return opp, changes
+
+    # needs and interactions -------------------------------------------------
+    def add_need(self, account: Account, description: str, kind: Optional[str] = None,
+                 stakeholder: Optional[Stakeholder] = None, source: str = "rep",
+                 spin: Optional[str] = None) -> Tuple[Need, bool]:
+        """Records a need; returns (need, created). The same text twice is stored once."""
+        self._own(account)
+        description = (description or "").strip()
+        if not description:
+            raise InvalidFact("empty_need")
+        kind = _check(kind, NEED_KINDS, "need_type")
+        spin = _check(spin, SPIN_TYPES, "spin")
+        for need in account.needs:
+            if need.description == description:
+                if kind and need.kind != kind:
+                    need.kind = kind
+                    self.session.flush()
+                return need, False
+        need = Need(team_id=self.team.id, account_id=account.id, description=description, kind=kind,
+                    stakeholder_id=stakeholder.id if stakeholder else None, source=source, spin=spin)
+        self.session.add(need)
+        account.needs.append(need)
+        self._touch(account)
+        self.session.flush()
+        return need, True
+
+    def log_interaction(self, account: Account, summary: str, stakeholder: Optional[Stakeholder] = None,
+                        kind: str = "meeting") -> Interaction:
+        """Logs a meeting or call with what was learned (the rep's own words)."""
+        self._own(account)
+        if not (summary or "").strip():
+            raise InvalidFact("empty_summary")
+        item = Interaction(team_id=self.team.id, account_id=account.id, summary=summary, kind=kind,
+                           stakeholder_id=stakeholder.id if stakeholder else None,
+                           created_by=self.user.id if self.user else None)
+        self.session.add(item)
+        account.interactions.append(item)
+        self._touch(account)
+        self.session.flush()
+        return item
+
+    # practice -----------------------------------------------------------------
+    def record_practice(self, scenario: str, title: str, score: int, skills: Dict[str, int],
+                        transcript: List[Dict[str, Any]]) -> PracticeSession:
+        """Stores a finished practice of the caller."""
+        if self.user is None:
+            raise InvalidFact("no_user")
+        row = PracticeSession(team_id=self.team.id, user_id=self.user.id, scenario=scenario[:100],
+                              title=(title or "")[:300], score=int(score), skills=dict(skills),
+                              transcript=list(transcript))
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def practice_history(self, limit: int = 20) -> List[PracticeSession]:
+        """The caller's practices, oldest first (the latest `limit`)."""
+        if self.user is None:
+            return []
+        stmt = (select(PracticeSession).where(PracticeSession.team_id == self.team.id,
+                                              PracticeSession.user_id == self.user.id)
+                .order_by(PracticeSession.created_at.desc(), PracticeSession.id.desc()).limit(limit))
+        return list(reversed(list(self.session.execute(stmt).scalars())))
+
+    # export -------------------------------------------------------------------
+    def export_account(self, account: Account) -> Dict[str, Any]:
+        """Everything recorded about an account, as plain data."""
+        self._own(account)
+        opp = self.opportunity(account, create=False)
+        return {
+            "account": {"name": account.name, "industry": account.industry, "tier": account.tier,
+                        "account_level": account.account_level, "notes": account.notes},
+            "stakeholders": [
+                {"name": p.name, "title": p.title, "department": p.department, "buying_roles": p.roles,
+                 "attitude": p.attitude, "influence": p.influence, "relationship_stage": p.relationship_stage,
+                 "path_role": p.path_role, "personal_notes": p.personal_notes}
+                for p in account.stakeholders
+            ],
+            "opportunity": None if opp is None else {
+                "purchase_stage": opp.purchase_stage,
+                "budget": opp.budget,
+                "timeline": opp.timeline, "competitors": opp.competitor_list, "criteria": opp.criteria},
+            "needs": [{"kind": n.kind, "description": n.description, "source": n.source, "spin": n.spin}
+                      for n in account.needs],
+            "interactions": [{"kind": i.kind, "summary": i.summary, "occurred_at": i.occurred_at.isoformat()}
+                             for i in account.interactions],
+        }
+
+    @staticmethod
+    def _touch(account: Account) -> None:
+        account.updated_at = utcnow()
+
+    def _own(self, row: Any) -> None:
+        if row.team_id != self.team.id:
+            raise PermissionError("row belongs to another team")
+
+
+class AccountStore:
+    """Entry point to the account store; pass a session factory (tests use a fresh one)."""
+
+    def __init__(self, session_factory: sessionmaker) -> None:
+        self._session_factory = session_factory
+
+    @contextmanager
+    def team(self, team_key: str, user_key: Optional[str] = None,
+             display_name: Optional[str] = None) -> Iterator[TeamScope]:
+        """Opens a transaction scoped to one team (created on first use)."""
+        session: Session = self._session_factory()
+        try:
+            team = self._get_or_create(session, Team, {"key": team_key}, {"name": team_key})
+            user = None
+            if user_key:
+                user = self._get_or_create(session, User, {"team_id": team.id, "external_id": user_key},
+                                           {"display_name": display_name})
+            yield TeamScope(session, team, user)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    @staticmethod
+    def _get_or_create(session: Session, model: Any, keys: Dict[str, Any], extra: Dict[str, Any]) -> Any:
+        stmt = select(model).filter_by(**keys)
+        row = session.execute(stmt).scalar_one_or_none()
+        if row is not None:
+            return row
+        try:
+            with session.begin_nested():
+                row = model(**keys, **extra)
+                session.add(row)
+        except IntegrityError:  # created concurrently by another worker
+            row = session.execute(stmt).scalar_one()
+        return row
+
+
+_default_store: Optional[AccountStore] = None
+
+
+def get_store() -> AccountStore:
+    """The process-wide store on `DATABASE_URL`, built on first use."""
+    global _default_store
+    if _default_store is None:
+        from bot.store.db import default_session_factory
+
+        _default_store = AccountStore(default_session_factory())
+    return _default_store
