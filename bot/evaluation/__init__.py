@@ -1,0 +1,1 @@
+"""Measuring the NLU on the held-out set (tests/nlu/heldout)."""
