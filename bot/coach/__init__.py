@@ -1,0 +1,1 @@
+"""The coaching engine: playbooks (bot/content/playbooks) rendered with account facts."""
