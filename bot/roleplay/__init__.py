@@ -1,0 +1,1 @@
+"""Role-play practice: the buyer engine, personas from stored stakeholders, and the scorer."""
