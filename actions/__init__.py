@@ -1,0 +1,1 @@
+"""Thin rasa_sdk actions: read the tracker, call into `bot/`, render replies."""

@@ -1,0 +1,169 @@
+"""Reading what the rep said: entities of a turn, of a form, and references.
+
+"他/她/he/she" refer to the person last discussed and "this account/这个客户"
+to the account last discussed; those live in the `current_person` and
+`current_account` slots, which the actions update after each save or read.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Dict, Iterable, List, Optional
+
+from rasa_sdk import Tracker
+
+from actions.slots import SLOT_CURRENT_ACCOUNT, SLOT_CURRENT_PERSON
+from bot.language import to_script
+from bot.store import Account, Stakeholder, TeamScope
+
+_PERSON_PRONOUN = re.compile(r"(他|她|此人|这个人|这位|对方|\bhe\b|\bshe\b|\bhim\b|\bher\b|\bhis\b|\bthis person\b)",
+                             re.IGNORECASE)
+
+
+def entities_of(message: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    return list((message or {}).get("entities") or [])
+
+
+def values(entities: Iterable[Dict[str, Any]], entity: str) -> List[Any]:
+    """Values of one entity type, in order, without duplicates."""
+    out: List[Any] = []
+    for e in entities:
+        if e.get("entity") == entity and e.get("value") not in (None, "") and e.get("value") not in out:
+            out.append(e.get("value"))
+    return out
+
+
+def first(entities: Iterable[Dict[str, Any]], entity: str) -> Any:
+    found = values(entities, entity)
+    return found[0] if found else None
+
+
+def mentions_person_pronoun(text: str) -> bool:
+    return bool(_PERSON_PRONOUN.search(text or ""))
+
+
+def form_activating(tracker: Tracker, form_name: str) -> bool:
+    """Whether the form is being started by the latest message (not asking/answering mid-form).
+
+    Rasa marks the loop active before it calls the validation action, with the
+    message that triggered it; a later answer has a different message id.
+    """
+    loop = tracker.active_loop or {}
+    if loop.get("name") != form_name:
+        return True
+    trigger = (loop.get("trigger_message") or {}).get("message_id")
+    latest = (tracker.latest_message or {}).get("message_id")
+    return bool(trigger) and trigger == latest
+
+
+def user_messages_since_form(tracker: Tracker, form_name: str) -> List[Dict[str, Any]]:
+    """The message that started `form_name` and every answer given since.
+
+    Falls back to the latest message when the form never ran.
+    """
+    events = tracker.events
+    start = None
+    for i in range(len(events) - 1, -1, -1):
+        event = events[i]
+        if event.get("event") == "active_loop" and event.get("name") == form_name:
+            start = i
+            break
+    if start is None:
+        return [tracker.latest_message] if tracker.latest_message else []
+    trigger = None
+    for i in range(start - 1, -1, -1):
+        if events[i].get("event") == "user":
+            trigger = i
+            break
+    begin = trigger if trigger is not None else start
+    messages = []
+    for event in events[begin:]:
+        if event.get("event") == "user":
+            messages.append({"text": event.get("text"), "entities": (event.get("parse_data") or {}).get("entities")
+                             or [], "intent": ((event.get("parse_data") or {}).get("intent") or {}).get("name")})
+    return messages
+
+
+def known_names(scope: TeamScope, text: str, entities: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Entities for the team's own accounts and people named in the text but missed by the NLU.
+
+    The rep's accounts and contacts are known: "prepare my meeting with Art Vandelay"
+    finds Art even when the model did not tag the name.
+    """
+    from bot.language import name_key, to_simplified
+
+    norm = to_simplified(text or "").casefold()
+    taken = [(e["start"], e["end"]) for e in entities if isinstance(e.get("start"), int)]
+    have = {(e.get("entity"), name_key(str(e.get("value") or ""))) for e in entities}
+    found: List[Dict[str, Any]] = []
+    candidates = [("account", a.name) for a in scope.list_accounts()]
+    candidates += [("person", p.name) for a in scope.list_accounts() for p in a.stakeholders]
+    for entity, name in sorted(candidates, key=lambda c: -len(c[1])):
+        needle = to_simplified(name).casefold()
+        if len(needle) < 2 or (entity, name_key(name)) in have:
+            continue
+        start = norm.find(needle)
+        if start < 0 or any(s < start + len(needle) and start < e for s, e in taken):
+            continue
+        if needle.isascii() and not re.fullmatch(r"(?:^|\W)" + re.escape(needle) + r"(?:\W|$)",
+                                                   norm[max(0, start - 1):start + len(needle) + 1]):
+            continue
+        taken.append((start, start + len(needle)))
+        have.add((entity, name_key(name)))
+        found.append({"entity": entity, "value": name, "start": start, "end": start + len(needle),
+                      "extractor": "known_names"})
+    return found
+
+
+def reconcile_entities(scope: TeamScope, entities: List[Dict[str, Any]],
+                       text: Optional[str] = None) -> List[Dict[str, Any]]:
+    """Fixes a learned span typed as a person that is really one of the team's accounts.
+
+    "At Globex the new head of IT…" can come back with person="Globex"; if Globex
+    is a known account (and no account was named), it becomes the account.
+    """
+    from bot.language import name_key
+
+    out = [dict(e) for e in entities]
+    if text:
+        out += known_names(scope, text, out)
+    named_accounts = {name_key(str(e.get("value"))) for e in out if e.get("entity") == "account"}
+    for e in out:
+        if e.get("entity") != "person":
+            continue
+        key = name_key(str(e.get("value") or ""))
+        if key in named_accounts:
+            e["entity"] = "_dropped"
+        elif not named_accounts and scope.match_accounts(str(e.get("value") or "")) and not scope.find_stakeholders(
+                str(e.get("value") or "")):
+            exact = [a for a in scope.match_accounts(str(e["value"])) if a.name_key == key]
+            if exact:
+                e["entity"] = "account"
+                named_accounts.add(key)
+    return [e for e in out if e.get("entity") != "_dropped"]
+
+
+def account_from_context(scope: TeamScope, tracker: Tracker) -> Optional[Account]:
+    """The account last discussed, if it still exists."""
+    return scope.find_account(tracker.get_slot(SLOT_CURRENT_ACCOUNT))
+
+
+def person_from_context(scope: TeamScope, tracker: Tracker, account: Optional[Account]) -> Optional[Stakeholder]:
+    """The person last discussed, if they belong to `account` (or any, when None)."""
+    name = tracker.get_slot(SLOT_CURRENT_PERSON)
+    if not name:
+        return None
+    people = scope.find_stakeholders(name, account)
+    return people[0] if len(people) == 1 else None
+
+
+def payload(intent: str, **entities: Any) -> str:
+    """A button payload that sends an intent with entities: /intent{"account": "…"}."""
+    if not entities:
+        return f"/{intent}"
+    return f"/{intent}{json.dumps(entities, ensure_ascii=False)}"
+
+
+def account_buttons(accounts: List[Account], intent: str, lang: str, limit: int = 5) -> List[Dict[str, str]]:
+    """Quick-reply buttons, one per account (at most `limit`)."""
+    return [{"title": to_script(a.name, lang), "payload": payload(intent, account=a.name)} for a in accounts[:limit]]

@@ -1,0 +1,203 @@
+"""General conversation: greetings, help, language, cancel, fallback, compliance."""
+from __future__ import annotations
+
+from typing import List
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
+from rasa_sdk.types import DomainDict
+
+from actions.base import Reply, SalesAction, caller, store
+from actions.context import account_buttons, entities_of, first
+from actions.slots import (
+    COACHING_FORM_SLOTS,
+    FORM_SLOTS,
+    SLOT_LANGUAGE,
+    SLOT_LANGUAGE_OVERRIDE,
+    SLOT_PENDING_OFFER,
+    SLOT_PREP_NEXT,
+    SLOT_REQUESTED,
+)
+from bot.language import LANGUAGES
+
+
+class SayAction(SalesAction):
+    """An action that sends one message."""
+
+    message = ""
+
+    async def act(self, reply: Reply, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        reply.say(self.message)
+        return []
+
+
+class ActionGreet(SayAction):
+    message = "greet"
+
+    def name(self) -> str:
+        return "action_greet"
+
+
+class ActionGoodbye(SayAction):
+    message = "goodbye"
+
+    def name(self) -> str:
+        return "action_goodbye"
+
+
+class ActionThank(SayAction):
+    message = "thank"
+
+    def name(self) -> str:
+        return "action_thank"
+
+
+class ActionCapabilities(SayAction):
+    message = "capabilities"
+
+    def name(self) -> str:
+        return "action_show_capabilities"
+
+
+class ActionOutOfScope(SayAction):
+    message = "out_of_scope"
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+
+class ActionFallback(SayAction):
+    """Replaces Rasa's default fallback so the rep always gets a bilingual reply."""
+
+    message = "fallback"
+
+    def name(self) -> str:
+        return "action_default_fallback"
+
+
+class ActionAffirmIdle(SalesAction):
+    """"Yes"/"next" outside a question: accepts a standing offer, else asks what's next."""
+
+    keeps_offers = True
+
+    def name(self) -> str:
+        return "action_affirm_idle"
+
+    async def act(self, reply: Reply, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if tracker.get_slot(SLOT_PENDING_OFFER) == "debrief":
+            return [SlotSet(SLOT_PENDING_OFFER, None), FollowupAction("debrief_form")]
+        step = tracker.get_slot(SLOT_PREP_NEXT)
+        if step:
+            from actions.meeting_prep import ActionPrepareMeeting
+
+            return await ActionPrepareMeeting().show(reply, tracker, step)
+        reply.say("affirm_idle")
+        return []
+
+
+class ActionDenyIdle(SayAction):
+    message = "deny_idle"
+
+    def name(self) -> str:
+        return "action_deny_idle"
+
+
+class ActionDeclineGift(SayAction):
+    """Compliance: never coach gifts or favours meant to sway a purchase decision."""
+
+    message = "gift_decline"
+
+    def name(self) -> str:
+        return "action_decline_gift"
+
+
+class ActionCoachingPlaceholder(SayAction):
+    message = "coaching_placeholder"
+
+    def name(self) -> str:
+        return "action_coaching_placeholder"
+
+
+class ActionCancel(SalesAction):
+    """Stops the active form and forgets its half-collected answers."""
+
+    def name(self) -> str:
+        return "action_cancel"
+
+    async def act(self, reply: Reply, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if tracker.active_loop.get("name"):
+            reply.say("cancel_done")
+            return [ActiveLoop(None), SlotSet(SLOT_REQUESTED, None)] + [
+                SlotSet(s, None) for s in FORM_SLOTS + COACHING_FORM_SLOTS if tracker.get_slot(s) is not None]
+        reply.say("cancel_nothing")
+        return []
+
+
+class ActionSetLanguage(SalesAction):
+    """Sets (or clears) the rep's reply-language override."""
+
+    def name(self) -> str:
+        return "action_set_language"
+
+    async def act(self, reply: Reply, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        wanted = first(entities_of(tracker.latest_message), "language")
+        if wanted not in LANGUAGES:
+            reply.say("language_auto")
+            return [SlotSet(SLOT_LANGUAGE_OVERRIDE, None)]
+        answer = Reply(reply.dispatcher, wanted)
+        answer.say("language_set", language=answer.label("language", wanted))
+        return [SlotSet(SLOT_LANGUAGE_OVERRIDE, wanted), SlotSet(SLOT_LANGUAGE, wanted)]
+
+
+class ActionAskFormAccount(SalesAction):
+    """Asks which account (or the new account's name), offering known accounts as buttons."""
+
+    def name(self) -> str:
+        return "action_ask_form_account"
+
+    async def act(self, reply: Reply, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if tracker.active_loop.get("name") == "account_form":
+            reply.say("ask_form_account_new")
+            return []
+        who = caller(tracker)
+        with store().team(who.team_key, who.user_key) as scope:
+            accounts = scope.list_accounts()
+            reply.say("ask_form_account", buttons=account_buttons(accounts, "inform", reply.lang))
+        return []
+
+
+class ActionAskFormPerson(SayAction):
+    message = "ask_form_person"
+
+    def name(self) -> str:
+        return "action_ask_form_person"
+
+
+class ActionHandleInform(SalesAction):
+    """A bare answer with no question pending: a scenario pick, an account name, or unclear."""
+
+    keeps_offers = True
+
+    def name(self) -> str:
+        return "action_handle_inform"
+
+    async def act(self, reply: Reply, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        from actions.account_facts import ActionAccountSummary
+        from actions.roleplay import ActionStartRoleplay, pick_scenario
+        from bot.roleplay.engine import load_scenario
+
+        if tracker.get_slot(SLOT_PENDING_OFFER) == "scenario":
+            sid = pick_scenario(tracker.latest_message.get("text") or "")
+            if sid:
+                return ActionStartRoleplay.begin(reply, load_scenario(sid))
+        events: List[EventType] = [SlotSet(s, None) for s in (SLOT_PENDING_OFFER, SLOT_PREP_NEXT)
+                                   if tracker.get_slot(s)]
+        name = first(entities_of(tracker.latest_message), "account") or (tracker.latest_message.get("text") or "")
+        who = caller(tracker)
+        with store().team(who.team_key, who.user_key) as scope:
+            account = scope.find_account(name.strip()) if len(name.strip()) <= 80 else None
+            if account is not None:
+                return events + ActionAccountSummary().answer(reply, scope, account, tracker) + [
+                    SlotSet("current_account", account.name)]
+        reply.say("fallback")
+        return events
