@@ -74,6 +74,11 @@ def _jieba() -> tuple:
     return freq, tags
 
 
+# Everyday words that jieba's dictionary tags as names (谢谢 is "nr"): never a person,
+# also not as the start of a longer candidate (谢谢你, 谢谢啦).
+_NOT_NAMES = frozenset({"谢谢", "多谢", "感谢", "常常", "高高", "张张", "明明", "白白", "平平", "安安"})
+
+
 def _common_word(word: str, allowed_tags: set) -> bool:
     """A frequent dictionary word whose tag is not one of `allowed_tags`."""
     freq, tags = _jieba()
@@ -109,7 +114,7 @@ def find_person_names(text: str) -> List[NameSpan]:
                 continue
             if any(c in "的了是在和说与对这那们也都就还很又" for c in candidate[sur_len:]):
                 continue
-            if _common_word(candidate, {"nr", "nrfg", "nrt"}):
+            if _common_word(candidate, {"nr", "nrfg", "nrt"}) or candidate[:2] in _NOT_NAMES:
                 continue
             found = NameSpan("person", start, end, candidate)
             break

@@ -15,6 +15,9 @@ from bot.nlu.names import find_company_names, find_person_names
     ("王总结了一下", []),
     ("方案是这样的", []),
     ("旺季高峰期产能不够", []),
+    ("谢谢", []),  # jieba tags 谢谢 as a name
+    ("谢谢你啊", []),
+    ("谢建国是CTO", ["谢建国"]),
 ])
 def test_person_names_by_shape(text, names):
     assert [s.text for s in find_person_names(text)] == names
