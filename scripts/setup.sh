@@ -40,6 +40,22 @@ fi
 
 mkdir -p var models
 
+# System packages from Debian: a CJK font for the charts (bot/charts.py) and Chromium for
+# the browser tests (driven by Python Playwright; `playwright install` cannot download here).
+apt_missing=()
+[ -n "${CHART_FONT:-}" ] || [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || apt_missing+=(fonts-wqy-microhei)
+[ -x /usr/bin/chromium ] || apt_missing+=(chromium)
+if [ ${#apt_missing[@]} -gt 0 ]; then
+  if command -v apt-get >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    echo "==> installing Debian packages: ${apt_missing[*]}"
+    $SUDO apt-get update -qq
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_missing[@]}" >/dev/null
+  else
+    echo "WARNING: missing ${apt_missing[*]} (charts need a CJK font, browser tests need /usr/bin/chromium)." >&2
+  fi
+fi
+
 # Browser assets: socket.io-client for the web chat (npm registry, pinned by web/package-lock.json).
 web_stamp=web/node_modules/.lock.sha256
 web_want=$(sha256sum web/package-lock.json | cut -d' ' -f1)

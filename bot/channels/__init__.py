@@ -1,0 +1,1 @@
+"""Input/output channels: Slack, WeCom and the signed web widget (socket.io)."""
