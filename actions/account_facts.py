@@ -26,7 +26,7 @@ from actions.slots import (
     SLOT_FORM_ACCOUNT,
     SLOT_FORM_PERSON,
 )
-from bot import i18n
+from bot import charts, i18n
 from bot.capture import Captured, capture
 from bot.store import Account, Stakeholder, TeamScope
 
@@ -378,6 +378,9 @@ class ActionPowerMap(ReadAccountAction):
         if not any("coach" in p.roles for p in people):
             lines.append(reply.text("power_map_no_coach"))
         reply.send("\n".join(lines))
+        reply.picture(charts.power_map_png, account.name, [
+            {"name": p.name, "title": p.title, "roles": list(p.roles), "attitude": p.attitude,
+             "influence": p.influence, "relationship_stage": p.relationship_stage} for p in people], reply.lang)
         return []
 
 

@@ -1,9 +1,10 @@
 """Shared base for all actions: language, caller, store access, safe replies."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from abc import ABC, abstractmethod
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -61,6 +62,7 @@ class Reply:
     def __init__(self, dispatcher: CollectingDispatcher, lang: str) -> None:
         self.dispatcher = dispatcher
         self.lang = lang
+        self.pictures: List[Tuple[Callable[..., bytes], Tuple[Any, ...]]] = []
 
     def say(self, key: str, buttons: Optional[List[Dict[str, str]]] = None, **params: Any) -> None:
         self.dispatcher.utter_message(text=i18n.render(key, self.lang, **params), buttons=buttons or [])
@@ -73,6 +75,33 @@ class Reply:
         from bot.language import to_script
 
         self.dispatcher.utter_message(text=to_script(text, self.lang), buttons=buttons or [], image=image)
+
+    def picture(self, render: Callable[..., bytes], *args: Any) -> None:
+        """Queues a chart to send after the text answer (rendered once the action's
+        database transaction is closed, off the event loop). `args` must be plain data."""
+        self.pictures.append((render, args))
+
+    async def send_pictures(self) -> List[str]:
+        """Renders, publishes and sends the queued charts.
+
+        Pictures come in addition to the text answer, which every channel shows, so a
+        failure here (no CJK font, full disk) only costs the picture: it is logged, not
+        shown to the rep.
+        """
+        from bot import media
+
+        urls = []
+        for render, args in self.pictures:
+            try:
+                png = await asyncio.to_thread(render, *args)
+                url = media.publish(png)
+            except Exception:  # noqa: BLE001 - the text answer has been sent already
+                logger.exception("chart rendering failed")
+                continue
+            self.dispatcher.utter_message(image=url)
+            urls.append(url)
+        self.pictures = []
+        return urls
 
     def label(self, kind: str, value: Optional[str]) -> str:
         return i18n.label(kind, value, self.lang)
@@ -105,6 +134,7 @@ class SalesAction(Action, ABC):
         events: List[EventType] = []
         try:
             events = await self.act(reply, tracker, domain)
+            await reply.send_pictures()
         except InvalidFact as exc:
             self._explain(reply, exc)
             events = self.on_failure(tracker)

@@ -9,6 +9,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.base import Reply, SalesAction, caller, store
 from actions.context import entities_of, first, payload
+from bot import charts
 from bot.coach.answers import normalise
 from bot.roleplay import engine
 from bot.roleplay.card import history_lines, render_card, render_hint
@@ -157,6 +158,7 @@ class ActionEndRoleplay(SalesAction):
             return _stop()
         card = score(practice)
         reply.send(render_card(practice, card, reply.lang))
+        reply.picture(charts.score_card_png, card, reply.lang, say(practice.scenario["title"], reply.lang))
         who = caller(tracker)
         with store().team(who.team_key, who.user_key) as scope:
             scope.record_practice(str(practice.scenario.get("id")), say(practice.scenario["title"], reply.lang),
@@ -185,4 +187,5 @@ class ActionPracticeHistory(SalesAction):
         lines = [reply.text("history_header", count=len(rows), latest=rows[-1]["score"]),
                  reply.text("history_scores", scores=" → ".join(str(r["score"]) for r in rows[-8:]))]
         reply.send("\n".join(lines + history_lines(rows, reply.lang)))
+        reply.picture(charts.practice_history_png, rows, reply.lang)
         return []

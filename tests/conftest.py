@@ -18,6 +18,12 @@ MODEL_PATH = REPO / "models" / "sales-coach.tar.gz"
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://localhost/test")
 
 
+@pytest.fixture(autouse=True)
+def _charts_in_tmp(tmp_path, monkeypatch):  # noqa: ANN001, ANN202
+    """Pictures made by actions in a test go to the test's own folder, not var/."""
+    monkeypatch.setenv("CHART_DIR", str(tmp_path / "charts"))
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'accounts.db'}"

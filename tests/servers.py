@@ -67,6 +67,10 @@ class Servers:
     procs: Dict[str, subprocess.Popen] = field(default_factory=dict)
 
     @property
+    def chart_dir(self) -> Path:
+        return Path(self.extra_env.get("CHART_DIR") or REPO / "var" / "charts")
+
+    @property
     def rasa_url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
 

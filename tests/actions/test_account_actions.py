@@ -4,6 +4,8 @@ from __future__ import annotations
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot import media
+
 from actions.account_facts import (
     ActionAccountSummary,
     ActionListAccounts,
@@ -194,6 +196,11 @@ async def test_power_map_lists_decider_supporters_opponents_and_influence(use_st
         "Influence for us 20% vs against 30%.",
     ]
     assert slot_events(events)["current_account"] == "Acme"
+    # ... followed by the picture: a PNG in the chart folder, behind an unguessable URL
+    images = [m["image"] for m in d.messages if m.get("image")]
+    assert len(images) == 1
+    path = media.local_path(images[0])
+    assert path is not None and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 async def test_reads_use_the_account_in_context_and_never_another_teams(use_store):

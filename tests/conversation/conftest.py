@@ -14,7 +14,8 @@ def servers(tmp_path_factory):  # noqa: ANN001, ANN201
 
     url = f"sqlite:///{workdir / 'accounts.db'}"
     upgrade(url)
-    s = Servers(workdir=workdir, model=MODEL_PATH, database_url=url, tracker_db=workdir / "tracker.db")
+    s = Servers(workdir=workdir, model=MODEL_PATH, database_url=url, tracker_db=workdir / "tracker.db",
+                extra_env={"CHART_DIR": str(workdir / "charts")})
     s.start_actions()
     s.start_rasa()
     yield s

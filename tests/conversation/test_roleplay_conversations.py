@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 
+from bot import media
 from bot.roleplay.engine import load_scenario
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
@@ -32,11 +33,22 @@ def test_practice_a_scenario_in_english_and_get_a_score_card(servers):
     name = sc["persona"]["name"]["en"]
     assert all(r.startswith(f"{name}:") for r in replies)
     assert servers.tracker(me)["slots"]["roleplay_active"] is True
-    card = servers.say_text(me, "end the practice and score me")
+    card_messages = servers.say(me, "end the practice and score me")
+    card = card_messages[0]["text"]
     assert card.startswith("Score card")
     assert "Tips:" in card and "Next drill:" in card
-    history = servers.say_text(me, "how have my practice scores developed?")
-    assert history.startswith("Your practice history (1 sessions")
+    assert_png(servers, card_messages)  # the score chart comes after the text
+    history_messages = servers.say(me, "how have my practice scores developed?")
+    assert history_messages[0]["text"].startswith("Your practice history (1 sessions")
+    assert_png(servers, history_messages)
+
+
+def assert_png(servers, messages):  # noqa: ANN001, ANN201
+    """The messages include one image of ours: a real PNG file in the servers' chart folder."""
+    images = [m["image"] for m in messages if m.get("image")]
+    assert len(images) == 1, messages
+    name = media.safe_name(images[0].rsplit("/charts/", 1)[-1])
+    assert name and (servers.chart_dir / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_practice_against_my_own_stakeholder_in_chinese(servers):
