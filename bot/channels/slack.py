@@ -1,0 +1,604 @@
+"""Slack channel: Rasa's `SlackInput`, hardened for a multi-workspace sales team.
+
+Use it in ``credentials.yml`` as::
+
+    bot.channels.slack.SlackChannel:
+      # every key is optional; the environment fills in what is missing
+      # slack_token / slack_signing_secret / slack_channel / use_threads / ...
+
+What it adds to the built-in channel (see docs/channels-slack.md):
+
+* **Configuration from the environment** (``SLACK_BOT_TOKEN``, ``SLACK_SIGNING_SECRET``,
+  ``SLACK_API_URL``, ``SLACK_USE_THREADS``, ``REDIS_URL``). Without a token and a signing
+  secret the channel still loads, but answers every webhook request with 403.
+* **Every request is verified**: v0 HMAC-SHA256 of ``v0:{timestamp}:{raw body}``, compared
+  in constant time; a timestamp more than 5 minutes away is a replay. That includes the
+  ``url_verification`` challenge and interactivity (button) payloads.
+* **No double replies**: events are deduplicated on ``event_id`` and on channel + message
+  ``ts`` (Slack sends both ``message`` and ``app_mention`` for one mention), in memory or in
+  Redis (``SET NX EX``) when ``REDIS_URL`` is set; a retry of a seen event gets 200 and is
+  dropped.
+* **Quick acknowledgement**: the message is handed to Rasa in a background task and the
+  webhook answers at once (Slack wants a 200 within 3 seconds).
+* **Verified identity**: ``metadata["identity"] = {"team": team_id, "user": user_id}`` (see
+  `bot.identity`), and the Rasa sender id is team-scoped, ``"{team_id}:{user_id}"``.
+* **Output**: text escaped for Slack, buttons as Block Kit (4 buttons + a "More…" menu when
+  there are more than 5), our own charts uploaded with ``files_upload_v2``, replies in the
+  message's thread when ``use_threads`` is on (or when the message was in a thread).
+
+Nothing at INFO level or above logs message text, tokens or secrets.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import os
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, Optional, Protocol
+from urllib.parse import parse_qs
+
+from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.core.channels.slack import SlackBot, SlackInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import media
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://slack.com/api/"
+MAX_SIGNATURE_AGE = 60 * 5  # seconds; older (or further in the future) is a replay
+DEFAULT_DEDUPE_TTL = 60 * 60  # Slack retries 3 times within ~5 minutes; keep an hour
+MAX_BUTTONS = 5
+BUTTON_TEXT_LIMIT = 75  # Block Kit: button / option text
+BUTTON_VALUE_LIMIT = 2000  # Block Kit: button value
+OPTION_VALUE_LIMIT = 150  # Block Kit: select option value
+SECTION_TEXT_LIMIT = 3000  # Block Kit: section text
+MESSAGE_TEXT_LIMIT = 3900  # chat.postMessage: keep each message under 4,000 characters
+
+# Message subtypes that are still a person writing; every other subtype (message_changed,
+# message_deleted, bot_message, channel_join, ...) is ignored, so edits and the bot's own
+# posts never loop back into Rasa.
+USER_SUBTYPES = frozenset({"thread_broadcast", "file_share"})
+INTERACTIVE_TYPES = frozenset({"button", "static_select", "overflow"})
+
+Handler = Callable[[UserMessage], Awaitable[Any]]
+
+
+# --------------------------------------------------------------------------- settings
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _setting(credentials: dict[str, Any], key: str, env: Optional[str] = None, default: Any = None) -> Any:
+    """A credentials.yml value, else the environment variable, else the default."""
+    value = credentials.get(key)
+    if value is None or value == "":
+        value = os.environ.get(env) if env else None
+    if value is None or value == "":
+        return default
+    return value
+
+
+# --------------------------------------------------------------------------- signatures
+
+def compute_signature(secret: str, timestamp: str, body: bytes) -> str:
+    """Slack's v0 request signature: ``v0=`` + hex HMAC-SHA256 of ``v0:{timestamp}:{body}``."""
+    base = b"v0:" + timestamp.encode("ascii") + b":" + body
+    return "v0=" + hmac.new(secret.encode("utf-8"), base, hashlib.sha256).hexdigest()
+
+
+def verify_signature(secret: str, timestamp: Optional[str], body: bytes, signature: Optional[str],
+                     now: Optional[float] = None, max_age: int = MAX_SIGNATURE_AGE) -> bool:
+    """True when `signature` is the v0 signature of `body` at a fresh `timestamp`.
+
+    An empty secret never verifies (anyone could compute an HMAC with an empty key).
+    """
+    if not secret or not timestamp or not signature or not signature.startswith("v0="):
+        return False
+    if not timestamp.isdigit() or len(timestamp) > 12:
+        return False
+    now = time.time() if now is None else now
+    if abs(now - int(timestamp)) > max_age:
+        return False
+    expected = compute_signature(secret, timestamp, body)
+    return hmac.compare_digest(expected.encode("ascii"), signature.encode("ascii", "replace"))
+
+
+# --------------------------------------------------------------------------- dedupe
+
+class DedupeStore(Protocol):
+    async def first_seen(self, key: str) -> bool:
+        """Records `key`; True only for the first caller within the TTL."""
+
+
+class MemoryDedupe:
+    """Per-process TTL set. Enough for one Rasa process; use Redis for several."""
+
+    def __init__(self, ttl: int = DEFAULT_DEDUPE_TTL, max_size: int = 100_000) -> None:
+        self.ttl = ttl
+        self.max_size = max_size
+        self._expiry: OrderedDict[str, float] = OrderedDict()
+
+    def _purge(self, now: float) -> None:
+        # Every key gets the same TTL, so insertion order is expiry order.
+        while self._expiry:
+            key, expires = next(iter(self._expiry.items()))
+            if expires > now and len(self._expiry) < self.max_size:
+                break
+            self._expiry.popitem(last=False)
+
+    async def first_seen(self, key: str) -> bool:
+        now = time.monotonic()
+        self._purge(now)
+        expires = self._expiry.get(key)
+        if expires is not None and expires > now:
+            return False
+        self._expiry[key] = now + self.ttl
+        return True
+
+
+class RedisDedupe:
+    """Shared across Rasa processes: ``SET key 1 NX EX ttl`` (atomic first-writer-wins).
+
+    If Redis is unreachable the check falls back to an in-process `MemoryDedupe`, so a Redis
+    outage risks a duplicate reply rather than losing messages.
+    """
+
+    def __init__(self, url: str, ttl: int = DEFAULT_DEDUPE_TTL, prefix: str = "sales-coach:slack:") -> None:
+        self.url = url
+        self.ttl = ttl
+        self.prefix = prefix
+        self.fallback = MemoryDedupe(ttl)
+        self._client: Any = None
+
+    def _redis(self) -> Any:
+        if self._client is None:
+            import redis.asyncio as redis_asyncio
+
+            self._client = redis_asyncio.from_url(self.url, socket_timeout=1, socket_connect_timeout=1)
+        return self._client
+
+    async def first_seen(self, key: str) -> bool:
+        try:
+            created = await self._redis().set(self.prefix + key, b"1", nx=True, ex=self.ttl)
+        except Exception as exc:  # noqa: BLE001 - any Redis/network failure
+            logger.warning("Redis dedupe unavailable (%s); using the in-process cache", type(exc).__name__)
+            return await self.fallback.first_seen(key)
+        return bool(created)
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+
+def make_dedupe(redis_url: Optional[str], ttl: int = DEFAULT_DEDUPE_TTL) -> DedupeStore:
+    return RedisDedupe(redis_url, ttl) if redis_url else MemoryDedupe(ttl)
+
+
+# --------------------------------------------------------------------------- text and blocks
+
+def escape(text: str) -> str:
+    """Slack's three control characters as entities.
+
+    User-supplied text echoed by the bot (an account named ``<!channel>``) can then never
+    become a mention or a link.
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+_LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
+_CHANNEL = re.compile(r"<#[A-Z0-9]+\|([^>]*)>")
+
+
+def clean_user_text(text: str, bot_user_ids: list[str]) -> str:
+    """What the user typed: self-mentions removed, links and channel names as plain text."""
+    text = SlackInput._sanitize_user_message(text, [u for u in bot_user_ids if u])
+    text = _LINK.sub(lambda m: m.group(2) or m.group(1).removeprefix("mailto:"), text)
+    text = _CHANNEL.sub(lambda m: f"#{m.group(1)}", text)
+    return unescape(text).strip()
+
+
+def chunks(text: str, limit: int) -> list[str]:
+    """`text` in pieces of at most `limit` characters, cut at paragraph or line breaks."""
+    text = text.strip()
+    parts: list[str] = []
+    while len(text) > limit:
+        cut = max(text.rfind("\n\n", 0, limit), text.rfind("\n", 0, limit))
+        if cut <= 0:
+            cut = text.rfind(" ", 0, limit)
+        if cut <= 0:
+            cut = limit
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    if text:
+        parts.append(text)
+    return parts
+
+
+def _clip(text: str, limit: int) -> str:
+    text = str(text or "").strip() or "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def button_blocks(text: Optional[str], buttons: list[dict[str, Any]],
+                  more_label: str = "More…") -> tuple[list[dict[str, Any]], str]:
+    """Block Kit for a message with buttons, and its notification (fallback) text.
+
+    Up to 5 buttons are shown as buttons. With more, the first 4 are buttons and the rest
+    go into a "More…" select menu (one actions block never holds more than 5 elements).
+    Options whose payload is too long for a menu (150 chars) or with no payload are listed
+    as text instead.
+    """
+    text = (text or "").strip()
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": escape(part), "verbatim": True}}
+        for part in chunks(text, SECTION_TEXT_LIMIT)
+    ]
+    usable = [b for b in buttons if b.get("payload") and len(str(b["payload"])) <= BUTTON_VALUE_LIMIT]
+    leftovers = [b for b in buttons if b not in usable]
+    if len(usable) <= MAX_BUTTONS:
+        as_buttons, in_menu = usable, []
+    else:
+        as_buttons, rest = usable[: MAX_BUTTONS - 1], usable[MAX_BUTTONS - 1:]
+        in_menu = [b for b in rest if len(str(b["payload"])) <= OPTION_VALUE_LIMIT][:100]
+        leftovers += [b for b in rest if b not in in_menu]
+    elements: list[dict[str, Any]] = [
+        {"type": "button", "action_id": f"rasa_button_{i}",
+         "text": {"type": "plain_text", "text": _clip(b.get("title"), BUTTON_TEXT_LIMIT), "emoji": True},
+         "value": str(b["payload"])}
+        for i, b in enumerate(as_buttons)
+    ]
+    if in_menu:
+        elements.append({
+            "type": "static_select", "action_id": "rasa_more",
+            "placeholder": {"type": "plain_text", "text": more_label, "emoji": True},
+            "options": [{"text": {"type": "plain_text", "text": _clip(b.get("title"), BUTTON_TEXT_LIMIT),
+                                  "emoji": True},
+                         "value": str(b["payload"])} for b in in_menu],
+        })
+    if elements:
+        blocks.append({"type": "actions", "block_id": "rasa_buttons", "elements": elements})
+    if leftovers:
+        listed = "\n".join(f"• {escape(str(b.get('title') or b.get('payload') or ''))}" for b in leftovers)
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(listed, 3000)}]})
+    fallback = escape(_clip(text or " ".join(str(b.get("title", "")) for b in buttons), MESSAGE_TEXT_LIMIT))
+    return blocks, fallback
+
+
+def user_from_sender(sender_id: str) -> str:
+    """The Slack user id inside a team-scoped sender id (``T1:U1`` or ``T1:U1_C1_ts``)."""
+    return sender_id.split(":", 1)[-1].split("_", 1)[0]
+
+
+# --------------------------------------------------------------------------- output
+
+class SlackOutput(SlackBot):
+    """Sends Rasa's replies to one Slack conversation (and thread)."""
+
+    def __init__(self, token: str, slack_channel: Optional[str] = None, thread_id: Optional[str] = None,
+                 proxy: Optional[str] = None, api_url: str = DEFAULT_API_URL) -> None:
+        super().__init__(token, slack_channel, thread_id, proxy)
+        self.client = AsyncWebClient(token, base_url=api_url, proxy=proxy, timeout=20,
+                                     retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)])
+
+    def _recipient(self, recipient_id: str) -> str:
+        # Without a conversation (e.g. Rasa's HTTP API with ?output_channel=slack) post to the
+        # user: chat.postMessage with a user id lands in the app's DM with them.
+        return self.slack_channel or user_from_sender(recipient_id)
+
+    async def _post_message(self, channel: str, **kwargs: Any) -> None:
+        if self.thread_id:
+            kwargs["thread_ts"] = self.thread_id
+        try:
+            await self.client.chat_postMessage(channel=channel, **kwargs)
+        except SlackApiError as exc:
+            logger.error("Slack chat.postMessage failed: %s", exc.response.get("error"))
+            raise
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        for part in chunks(text or "", MESSAGE_TEXT_LIMIT):
+            await self._post_message(self._recipient(recipient_id), text=escape(part))
+
+    async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list[dict[str, Any]],
+                                     **kwargs: Any) -> None:
+        blocks, fallback = button_blocks(text, buttons)
+        await self._post_message(self._recipient(recipient_id), text=fallback, blocks=blocks)
+
+    async def send_quick_replies(self, recipient_id: str, text: str, quick_replies: list[dict[str, Any]],
+                                 **kwargs: Any) -> None:
+        await self.send_text_with_buttons(recipient_id, text, quick_replies, **kwargs)
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        path = media.local_path(image)
+        if path is not None:
+            await self.upload_file(recipient_id, path)
+            return
+        block = {"type": "image", "image_url": image, "alt_text": "image"}
+        await self._post_message(self._recipient(recipient_id), text=escape(image), blocks=[block])
+
+    async def upload_file(self, recipient_id: str, path: Path) -> None:
+        """Uploads one of our charts (files.getUploadURLExternal → upload → completeUploadExternal)."""
+        try:
+            await self.client.files_upload_v2(channel=self._recipient(recipient_id), file=str(path),
+                                              filename=path.name, title="chart", alt_txt="chart",
+                                              thread_ts=self.thread_id)
+        except SlackApiError as exc:
+            logger.error("Slack file upload failed: %s", exc.response.get("error"))
+            raise
+
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
+        allowed = {k: v for k, v in json_message.items() if k in {"text", "blocks", "attachments", "unfurl_links"}}
+        if allowed:
+            await self._post_message(self._recipient(recipient_id), **allowed)
+
+
+# --------------------------------------------------------------------------- input
+
+class SlackChannel(SlackInput):
+    """Slack Events API + interactivity webhook at ``/webhooks/slack/webhook``."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "slack"  # bot.identity trusts metadata["identity"] from this name only
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> SlackChannel:
+        creds = dict(credentials or {})
+        return cls(
+            slack_token=_setting(creds, "slack_token", "SLACK_BOT_TOKEN", ""),
+            slack_channel=_setting(creds, "slack_channel", "SLACK_CHANNEL"),
+            proxy=_setting(creds, "proxy", "SLACK_PROXY"),
+            slack_retry_reason_header=creds.get("slack_retry_reason_header", "x-slack-retry-reason"),
+            slack_retry_number_header=creds.get("slack_retry_number_header", "x-slack-retry-num"),
+            errors_ignore_retry=creds.get("errors_ignore_retry"),
+            use_threads=_truthy(_setting(creds, "use_threads", "SLACK_USE_THREADS", False)),
+            slack_signing_secret=_setting(creds, "slack_signing_secret", "SLACK_SIGNING_SECRET", ""),
+            conversation_granularity=_setting(creds, "conversation_granularity", "SLACK_CONVERSATION_GRANULARITY",
+                                              "sender"),
+            api_url=_setting(creds, "slack_api_url", "SLACK_API_URL", DEFAULT_API_URL),
+            redis_url=_setting(creds, "redis_url", "REDIS_URL"),
+            dedupe_ttl=int(_setting(creds, "dedupe_ttl", "SLACK_DEDUPE_TTL", DEFAULT_DEDUPE_TTL)),
+        )
+
+    def __init__(self, slack_token: str = "", slack_channel: Optional[str] = None, proxy: Optional[str] = None,
+                 slack_retry_reason_header: Optional[str] = "x-slack-retry-reason",
+                 slack_retry_number_header: Optional[str] = "x-slack-retry-num",
+                 errors_ignore_retry: Optional[list[str]] = None, use_threads: Optional[bool] = False,
+                 slack_signing_secret: str = "", conversation_granularity: Optional[str] = "sender",
+                 api_url: str = DEFAULT_API_URL, redis_url: Optional[str] = None,
+                 dedupe_ttl: int = DEFAULT_DEDUPE_TTL, dedupe: Optional[DedupeStore] = None) -> None:
+        self.api_url = api_url if api_url.endswith("/") else api_url + "/"
+        super().__init__(slack_token or "", slack_channel, proxy, slack_retry_reason_header,
+                         slack_retry_number_header, errors_ignore_retry, bool(use_threads),
+                         slack_signing_secret or "", conversation_granularity)
+        self.dedupe: DedupeStore = dedupe or make_dedupe(redis_url, dedupe_ttl)
+        self._bot_user_id: Optional[str] = None
+        self._tasks: set[asyncio.Task] = set()
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.slack_token and self.slack_signing_secret)
+
+    def _validate_credentials(self) -> None:
+        # SlackInput raises here; we must load even when Slack is not set up (credentials.yml
+        # always lists the channel), and refuse every request instead.
+        if not (self.slack_token and self.slack_signing_secret):
+            logger.warning("Slack channel not configured (SLACK_BOT_TOKEN / SLACK_SIGNING_SECRET unset): "
+                           "/webhooks/slack/webhook rejects every request")
+
+    # ---------------------------------------------------------------- verification
+
+    def is_request_from_slack_authentic(self, request: Request) -> bool:
+        return verify_signature(self.slack_signing_secret, request.headers.get("X-Slack-Request-Timestamp"),
+                                request.body or b"", request.headers.get("X-Slack-Signature"))
+
+    # ---------------------------------------------------------------- output
+
+    def get_output_channel(self, channel: Optional[str] = None, thread_id: Optional[str] = None) -> OutputChannel:
+        return SlackOutput(self.slack_token, channel or self.slack_channel, thread_id, self.proxy, self.api_url)
+
+    # ---------------------------------------------------------------- webhook
+
+    def blueprint(self, on_new_message: Handler) -> Blueprint:
+        slack_webhook = Blueprint("slack_webhook", __name__)
+
+        @slack_webhook.listener("after_server_start")
+        async def check_token(*_: Any) -> None:
+            if self.configured:
+                self._spawn(self._auth_test())
+
+        @slack_webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @slack_webhook.route("/webhook", methods=["POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            if not self.configured:
+                return response.text("Slack channel is not configured.", status=403)
+            if not self.is_request_from_slack_authentic(request):
+                logger.warning("Rejected a Slack request without a valid signature")
+                return response.text("Invalid or missing X-Slack-Signature.", status=401)
+            content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+            try:
+                if content_type == "application/json":
+                    return await self._on_event(request, json.loads(request.body or b"{}"), on_new_message)
+                if content_type == "application/x-www-form-urlencoded":
+                    form = parse_qs((request.body or b"").decode("utf-8"))
+                    if "payload" not in form:
+                        return response.text("")  # ssl_check and the like
+                    return await self._on_interaction(json.loads(form["payload"][0]), on_new_message)
+            except (ValueError, UnicodeDecodeError):
+                return response.text("Malformed body.", status=400)
+            return response.text("Unsupported content type.", status=415)
+
+        return slack_webhook
+
+    async def _auth_test(self) -> None:
+        """Checks the bot token once at start-up and learns the bot's own user id."""
+        client = AsyncWebClient(self.slack_token, base_url=self.api_url, proxy=self.proxy, timeout=10)
+        try:
+            reply = await client.auth_test()
+        except SlackApiError as exc:
+            logger.error("Slack rejected the bot token: %s", exc.response.get("error"))
+            return
+        except Exception as exc:  # noqa: BLE001 - network trouble must not stop the server
+            logger.warning("Slack Web API not reachable at start-up (%s)", type(exc).__name__)
+            return
+        self._bot_user_id = reply.get("user_id")
+        logger.info("Slack channel ready: bot user %s in team %s", reply.get("user_id"), reply.get("team_id"))
+
+    def _spawn(self, coro: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _on_event(self, request: Request, body: Any, on_new_message: Handler) -> HTTPResponse:
+        if not isinstance(body, dict):
+            return response.text("Malformed body.", status=400)
+        if body.get("type") == "url_verification":
+            return response.json({"challenge": body.get("challenge", "")})
+        if body.get("type") != "event_callback" or not isinstance(body.get("event"), dict):
+            return response.text("")
+        event: dict[str, Any] = body["event"]
+        team = body.get("team_id") or event.get("team")
+        user = event.get("user")
+        if not self._is_person_message(event) or not team or not user:
+            logger.debug("Ignored a Slack event that is not a user message")
+            return response.text("")
+        if body.get("is_ext_shared_channel") and event.get("user_team") and event["user_team"] != team:
+            logger.info("Ignored a message from another organisation's user in a shared channel")
+            return response.text("")
+
+        channel = event.get("channel")
+        bot_users = self._bot_user_ids(body)
+        metadata = {
+            "out_channel": channel,
+            "thread_id": event.get("thread_ts") or event.get("ts"),
+            "in_thread": bool(event.get("thread_ts")),
+            "ts": event.get("ts"),
+            "event_type": event.get("type"),
+            "channel_type": event.get("channel_type"),
+            "users": bot_users,
+            "identity": {"team": team, "user": user},
+        }
+        if not self._is_supported_channel(body, metadata):
+            logger.info("Ignored a Slack message in a channel the bot does not serve")
+            return response.text("")
+        text = clean_user_text(event.get("text") or "", bot_users)
+        if not text:
+            return response.text("")
+
+        keys = [f"event:{body['event_id']}"] if body.get("event_id") else []
+        keys.append(f"msg:{team}:{channel}:{event.get('ts')}")
+        if not await self._first_time(keys):
+            retry = request.headers.get(self.retry_num_header or "x-slack-retry-num")
+            logger.info("Dropped a duplicate Slack event%s", f" (retry {retry})" if retry else "")
+            return response.text("", headers={"X-Slack-No-Retry": "1"})
+        self._dispatch(on_new_message, text, f"{team}:{user}", metadata)
+        return response.text("")
+
+    async def _on_interaction(self, payload: Any, on_new_message: Handler) -> HTTPResponse:
+        if not isinstance(payload, dict) or payload.get("type") != "block_actions":
+            return response.text("")
+        actions = payload.get("actions") or []
+        if not actions or actions[0].get("type") not in INTERACTIVE_TYPES:
+            return response.text("")
+        action = actions[0]
+        text = self._get_interactive_response(action)
+        person = payload.get("user") or {}
+        user = person.get("id")
+        team = (payload.get("team") or {}).get("id") or person.get("team_id")
+        if not text or not user or not team:
+            return response.text("")  # e.g. a link button: nothing to send to Rasa
+        if person.get("team_id") and person["team_id"] != team and not payload.get("enterprise"):
+            logger.info("Ignored a button click by a user of another workspace")
+            return response.text("")
+
+        message = payload.get("message") or {}
+        container = payload.get("container") or {}
+        channel = (payload.get("channel") or {}).get("id") or container.get("channel_id")
+        thread = message.get("thread_ts") or container.get("thread_ts")
+        metadata = {
+            "out_channel": channel,
+            "thread_id": thread or message.get("ts") or container.get("message_ts"),
+            "in_thread": bool(thread),
+            "ts": message.get("ts") or container.get("message_ts"),
+            "event_type": "block_actions",
+            "users": [],
+            "identity": {"team": team, "user": user},
+        }
+        key = f"action:{team}:{user}:{action.get('action_ts') or payload.get('trigger_id')}"
+        if not await self._first_time([key]):
+            return response.text("")
+        self._dispatch(on_new_message, text, f"{team}:{user}", metadata)
+        return response.text("")
+
+    # ---------------------------------------------------------------- helpers
+
+    @staticmethod
+    def _is_person_message(event: dict[str, Any]) -> bool:
+        return (event.get("type") in {"message", "app_mention"}
+                and not event.get("bot_id") and not event.get("bot_profile")
+                and (event.get("subtype") is None or event.get("subtype") in USER_SUBTYPES)
+                and not event.get("hidden")
+                and bool(event.get("text")))
+
+    def _bot_user_ids(self, body: dict[str, Any]) -> list[str]:
+        users = [a.get("user_id") for a in body.get("authorizations") or [] if a.get("is_bot", True)]
+        users += list(body.get("authed_users") or [])
+        if self._bot_user_id:
+            users.append(self._bot_user_id)
+        return [u for u in dict.fromkeys(users) if u]
+
+    async def _first_time(self, keys: list[str]) -> bool:
+        """Marks every key as seen; True when none of them had been seen before."""
+        # Concurrently: with Redis this costs one round trip, not one per key.
+        seen = await asyncio.gather(*(self.dedupe.first_seen(key) for key in keys))
+        return all(seen)
+
+    def _conversation_id(self, sender: str, metadata: dict[str, Any]) -> str:
+        return self._get_conversation_id(sender, metadata.get("out_channel"), metadata.get("thread_id")) or sender
+
+    def _reply_thread(self, metadata: dict[str, Any]) -> Optional[str]:
+        if self.use_threads or metadata.get("in_thread"):
+            return metadata.get("thread_id")
+        return None
+
+    def _dispatch(self, on_new_message: Handler, text: str, sender: str, metadata: dict[str, Any]) -> None:
+        """Hands the message to Rasa in the background; the webhook answers right away."""
+        message = UserMessage(text, self.get_output_channel(metadata.get("out_channel"), self._reply_thread(metadata)),
+                              self._conversation_id(sender, metadata), input_channel=self.name(),
+                              metadata=metadata)
+        self._spawn(self._handle(on_new_message, message))
+
+    @staticmethod
+    async def _handle(on_new_message: Handler, message: UserMessage) -> None:
+        try:
+            await on_new_message(message)
+        except (SlackApiError, SlackClientError) as exc:
+            logger.error("Could not deliver the reply to Slack (%s)", type(exc).__name__)
+            logger.debug("Slack delivery failure", exc_info=True)
+        except Exception as exc:  # noqa: BLE001 - a background task must not die silently
+            # The traceback may quote the user's message: only at DEBUG.
+            logger.error("Failed to handle a Slack message (%s)", type(exc).__name__)
+            logger.debug("Slack message handling failure", exc_info=True)
