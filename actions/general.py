@@ -84,8 +84,13 @@ class ActionAffirmIdle(SalesAction):
         return "action_affirm_idle"
 
     async def act(self, reply: Reply, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        if tracker.get_slot(SLOT_PENDING_OFFER) == "debrief":
+        offer = tracker.get_slot(SLOT_PENDING_OFFER) or ""
+        if offer == "debrief":
             return [SlotSet(SLOT_PENDING_OFFER, None), FollowupAction("debrief_form")]
+        if offer.startswith("delete:"):
+            from actions.data_rights import carry_out_deletion
+
+            return carry_out_deletion(reply, tracker, offer)
         step = tracker.get_slot(SLOT_PREP_NEXT)
         if step:
             from actions.meeting_prep import ActionPrepareMeeting
@@ -95,11 +100,16 @@ class ActionAffirmIdle(SalesAction):
         return []
 
 
-class ActionDenyIdle(SayAction):
-    message = "deny_idle"
+class ActionDenyIdle(SalesAction):
+    """"No" outside a question; after a deletion offer it confirms nothing was deleted."""
 
     def name(self) -> str:
         return "action_deny_idle"
+
+    async def act(self, reply: Reply, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        offer = tracker.get_slot(SLOT_PENDING_OFFER) or ""
+        reply.say("delete_cancelled" if offer.startswith("delete:") else "deny_idle")
+        return []  # the offer is withdrawn by the base class
 
 
 class ActionDeclineGift(SayAction):
@@ -109,13 +119,6 @@ class ActionDeclineGift(SayAction):
 
     def name(self) -> str:
         return "action_decline_gift"
-
-
-class ActionCoachingPlaceholder(SayAction):
-    message = "coaching_placeholder"
-
-    def name(self) -> str:
-        return "action_coaching_placeholder"
 
 
 class ActionCancel(SalesAction):

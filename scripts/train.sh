@@ -19,6 +19,12 @@ if [ -f "$model" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ "$
 fi
 echo "==> training the model (data or config changed)"
 start=$(date +%s)
-.venv/bin/rasa train --fixed-model-name sales-coach --out models --quiet
+# Train into a scratch folder and move the result into place in one step, so a server
+# starting meanwhile never reads a half-written model.
+tmp=models/.training
+rm -rf "$tmp"
+.venv/bin/rasa train --fixed-model-name sales-coach --out "$tmp" --quiet
+mv -f "$tmp/sales-coach.tar.gz" "$model"
+rm -rf "$tmp"
 echo "$want" > "$stamp"
 echo "==> trained in $(( $(date +%s) - start )) s"

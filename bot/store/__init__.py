@@ -13,6 +13,8 @@ rolls back completely on error, so a failed turn never leaves half a record.
 """
 from __future__ import annotations
 
+import re
+
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -244,11 +246,32 @@ class TeamScope:
         person.personal_notes = None
         self.session.flush()
 
-    def delete_stakeholder(self, person: Stakeholder) -> None:
-        """Deletes a person; needs and interactions keep their text but lose the link."""
+    def delete_stakeholder(self, person: Stakeholder, redact: bool = False) -> int:
+        """Deletes a person; needs and interactions lose the link to them.
+
+        With `redact`, the person's name is also removed from the text of the
+        account's needs and meeting notes (a deletion request covers those too).
+        Returns how many texts were redacted.
+        """
         self._own(person)
+        redacted = 0
+        if redact:
+            names = {person.name}
+            if name_key(person.name) != person.name:
+                names.add(name_key(person.name))
+            mark = "[…]"
+            for row, attr in ([(n, "description") for n in person.account.needs]
+                              + [(i, "summary") for i in person.account.interactions]):
+                text = getattr(row, attr) or ""
+                new = text
+                for name in sorted(names, key=len, reverse=True):
+                    new = re.sub(re.escape(name), mark, new, flags=re.IGNORECASE)
+                if new != text:
+                    setattr(row, attr, new)
+                    redacted += 1
         self.session.delete(person)
         self.session.flush()
+        return redacted
 
     # opportunity ------------------------------------------------------------
     def opportunity(self, account: Account, create: bool = True) -> Optional[Opportunity]:

@@ -81,3 +81,30 @@ def test_parse_handles_all_three_scripts(servers):
     assert parsed["intent"]["name"] == "record_deal"
     ents = {(e["entity"], e["value"]) for e in parsed["entities"]}
     assert ("amount", 1_500_000) in ents and ("purchase_stage", "technical_screening") in ents
+
+
+def test_export_then_delete_an_account_after_confirmation(servers):
+    me = sender()
+    servers.say_text(me, "Add account Initech")
+    servers.say_text(me, "Bill Lumbergh is the VP at Initech, he is against us")
+    export = servers.say(me, "export everything on Initech")
+    assert export[0]["text"].startswith("Everything I hold about Initech:")
+    assert "Bill Lumbergh" in export[0]["text"]
+    assert any(m.get("custom", {}).get("type") == "account_export" for m in export)
+    ask = servers.say(me, "delete the Initech account")
+    assert ask[0]["text"].startswith("Delete Initech and everything recorded about it (1 people")
+    assert servers.say_text(me, "/deny") == "OK — nothing was deleted."
+    assert "Initech" in servers.say_text(me, "list my accounts")
+    servers.say_text(me, "delete the Initech account")
+    assert servers.say_text(me, "yes") == "Deleted Initech and everything recorded about it."
+    assert "Initech" not in servers.say_text(me, "list my accounts")
+
+
+def test_delete_a_person_in_chinese(servers):
+    me = sender()
+    servers.say_text(me, "新建客户远东物流")
+    servers.say_text(me, "远东物流的赵敏是采购经理，支持我们")
+    ask = servers.say_text(me, "删除赵敏的所有个人信息")
+    assert ask.startswith("要删除赵敏（远东物流）")
+    assert servers.say_text(me, "/affirm").startswith("已删除赵敏")  # the "确认删除" button
+    assert "赵敏" not in servers.say_text(me, "远东物流的权力地图")
