@@ -17,7 +17,9 @@ test:  ## set up, train if needed, validate data and run the whole test suite
 	@scripts/test.sh
 
 shell: train  ## chat in the terminal (needs the action server: run `make run` in another terminal)
-	@. scripts/env.sh && .venv/bin/rasa shell --model models/sales-coach.tar.gz --endpoints endpoints.yml
+	@test -f var/endpoints.run.yml || { echo "start 'make run' in another terminal first"; exit 1; }
+	@. scripts/env.sh && .venv/bin/rasa shell --model models/sales-coach.tar.gz --endpoints var/endpoints.run.yml \
+	  --port $${SHELL_PORT:-5006}
 
 lint: setup  ## ruff
 	@.venv/bin/ruff check bot actions tests scripts

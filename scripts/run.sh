@@ -14,15 +14,32 @@ export ACTION_SERVER_PORT
 
 .venv/bin/python -m bot.store.migrate
 mkdir -p var/log
+
+# The action server always requires a token: a random one per run unless you set
+# ACTION_SERVER_TOKEN. Rasa gets it through a generated endpoints file.
+export ACTION_SERVER_TOKEN="${ACTION_SERVER_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')}"
+ENDPOINTS=var/endpoints.run.yml
+( umask 077; .venv/bin/python - "$ENDPOINTS" <<'PY'
+import os, sys, yaml
+conf = yaml.safe_load(open("endpoints.yml"))
+conf["action_endpoint"] = {"url": f"http://127.0.0.1:{os.environ['ACTION_SERVER_PORT']}/webhook",
+                           "token": os.environ["ACTION_SERVER_TOKEN"]}
+open(sys.argv[1], "w").write(yaml.safe_dump(conf, sort_keys=False))
+PY
+)
+# Rasa's HTTP API (/model/parse, /conversations/...) listens on 127.0.0.1 only; set
+# RASA_API_TOKEN to require a token for it as well.
+api_auth=()
+[ -n "${RASA_API_TOKEN:-}" ] && api_auth=(--auth-token "$RASA_API_TOKEN")
 pids=()
 cleanup() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup INT TERM EXIT
 
 .venv/bin/python -m bot.action_server > var/log/actions.log 2>&1 &
 pids+=($!)
-.venv/bin/rasa run --model models/sales-coach.tar.gz --enable-api --interface 127.0.0.1 --port "$RASA_PORT" \
-  --cors "http://127.0.0.1:$WEB_PORT" "http://localhost:$WEB_PORT" \
-  --credentials credentials.yml --endpoints endpoints.yml > var/log/rasa.log 2>&1 &
+.venv/bin/rasa run --model models/sales-coach.tar.gz --enable-api "${api_auth[@]}" --interface 127.0.0.1 \
+  --port "$RASA_PORT" --cors "http://127.0.0.1:$WEB_PORT" "http://localhost:$WEB_PORT" \
+  --credentials credentials.yml --endpoints "$ENDPOINTS" > var/log/rasa.log 2>&1 &
 pids+=($!)
 .venv/bin/python -m bot.webpage --port "$WEB_PORT" --rasa "http://127.0.0.1:$RASA_PORT" > var/log/web.log 2>&1 &
 pids+=($!)
