@@ -15,6 +15,15 @@ def normalise(text: str) -> str:
     return to_simplified(text or "").lower().strip()
 
 
+def _loosely_in(form: str, text: str, max_extra: int = 4) -> bool:
+    """A Chinese form found with a few characters inserted: 超出预算 in 超出他们的预算了."""
+    if len(form) < 3:
+        return False
+    pattern = "".join(re.escape(c) + (".{0,3}" if i < len(form) - 1 else "") for i, c in enumerate(form))
+    m = re.search(pattern, text)
+    return bool(m) and len(m.group(0)) - len(form) <= max_extra
+
+
 def match_option(text: str, options: Dict[str, Dict[str, Any]]) -> Optional[str]:
     """The option a short answer picks: by number ("2", "第二个") or by one of its forms.
 
@@ -44,19 +53,29 @@ def match_option(text: str, options: Dict[str, Dict[str, Any]]) -> Optional[str]
             form_words = re.findall(r"[a-z0-9']+", form_norm)
             # Chinese forms by substring; English ones when all their words occur ("over their budget")
             hit = form_norm in norm or (form_norm.isascii() and form_words and set(form_words) <= words)
-            if hit and len(form_norm) > best_len:
-                best, best_len = key, len(form_norm)
+            score = len(form_norm) if hit else 0
+            if not hit and not form_norm.isascii() and _loosely_in(form_norm, norm):
+                score = len(form_norm) - 0.5  # exact hits win ties
+            if score > best_len:
+                best, best_len = key, score
     return best
 
 
+_PARTICLES = "了啦的呀吧哦喔 "
+
+
 def clause_after(text: str, markers: Iterable[str]) -> Optional[str]:
-    """The clause after the first marker found ("延迟3天，因为芯片缺货" + 因为 → "芯片缺货")."""
+    """The clause after the first marker found ("延迟3天，因为芯片缺货" + 因为 → "芯片缺货").
+
+    A leftover particle or a lone character ("客户投诉了，很不满意" → "了") is no answer:
+    the form should ask instead.
+    """
     for marker in markers:
         m = re.search(re.escape(marker), text, re.IGNORECASE)
         if m:
             rest = text[m.end():].strip(" :：")
-            clause = _CLAUSE_END.split(rest, 1)[0].strip()
-            if clause:
+            clause = _CLAUSE_END.split(rest, 1)[0].strip().strip(_PARTICLES)
+            if len(clause) >= 2:
                 return clause
     return None
 

@@ -77,3 +77,41 @@ def test_a_form_can_be_cancelled_zh(servers):
     servers.say_text(me, "客户投诉了")
     assert servers.say_text(me, "算了，取消") == "好的，已取消，刚才的内容没有保存。"
     assert servers.tracker(me)["active_loop"] in ({}, None) or not servers.tracker(me)["active_loop"].get("name")
+
+
+def test_price_objection_is_diagnosed_then_played_with_account_facts_zh(servers):
+    me = sender()
+    servers.say_text(me, "新建客户东方制药")
+    servers.say_text(me, "东方制药的孙丽是财务总监，拍板的人，影响力七成")
+    ask = servers.say(me, "东方制药的孙丽说我们太贵了")
+    causes = engine.playbook("objections")["objection_price"]["causes"]
+    assert [b["payload"] for b in ask[-1]["buttons"]] == [f'/inform{{"objection_cause": "{c}"}}' for c in causes]
+    play = servers.say_text(me, "超出他们的预算了")
+    assert "孙丽" in play
+    assert "下一步" in play
+
+
+def test_budget_cut_form_collects_the_cut_and_drafts_a_message_en(servers):
+    me = sender()
+    servers.say_text(me, "Add account Hooli")
+    servers.say_text(me, "Gavin Belson is the CEO at Hooli, the economic buyer")
+    book = engine.playbook("conflicts")["conflict_budget_cut"]
+    ask = servers.say_text(me, "Hooli just cut the project budget")
+    assert ask == book["ask"]["cut"]["en"]
+    ask = servers.say_text(me, "they cut it by 30%")
+    assert ask == book["ask"]["keep"]["en"]
+    draft = servers.say_text(me, "the reporting module")
+    assert "30" in draft and "reporting module" in draft
+
+
+def test_a_form_can_be_interrupted_by_a_question_and_resumed_zh(servers):
+    me = sender()
+    complaint = engine.playbook("conflicts")["conflict_complaint"]
+    first_question = complaint["ask"][complaint["facts"][0]]["zh"]
+    assert servers.say_text(me, "客户投诉了，很不满意") == first_question
+    explain = servers.say_text(me, "什么是SPIN？")
+    assert engine.playbook("methods")["spin"]["title"]["zh"] in explain
+    assert explain.endswith(first_question)  # back to the form
+    servers.say_text(me, "连续三个月发票开错了")
+    draft = servers.say_text(me, "他们月底结账只能返工")
+    assert "发票开错" in draft
