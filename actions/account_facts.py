@@ -20,11 +20,11 @@ from actions.context import (
 )
 from actions.slots import (
     FORM_SLOTS,
-    SLOT_PENDING_OFFER,
     SLOT_CURRENT_ACCOUNT,
     SLOT_CURRENT_PERSON,
     SLOT_FORM_ACCOUNT,
     SLOT_FORM_PERSON,
+    SLOT_PENDING_OFFER,
 )
 from bot import charts, i18n
 from bot.capture import Captured, capture

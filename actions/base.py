@@ -10,7 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy.exc import OperationalError, DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from actions.slots import SLOT_LANGUAGE, SLOT_LANGUAGE_OVERRIDE, TRANSIENT_SLOTS
 from bot import i18n
@@ -77,8 +77,11 @@ class Reply:
         self.dispatcher.utter_message(text=to_script(text, self.lang), buttons=buttons or [], image=image)
 
     def picture(self, render: Callable[..., bytes], *args: Any) -> None:
-        """Queues a chart to send after the text answer (rendered once the action's
-        database transaction is closed, off the event loop). `args` must be plain data."""
+        """Queues a chart to send after the text answer.
+
+        It is rendered once the action's database transaction is closed, off the event
+        loop, so `args` must be plain data.
+        """
         self.pictures.append((render, args))
 
     async def send_pictures(self) -> List[str]:

@@ -46,7 +46,7 @@ def _intent(tracker: Tracker) -> Optional[str]:
 
 
 def yes_no(tracker: Tracker) -> Optional[str]:
-    """yes / no / unknown from a payload entity, the intent or the words."""
+    """Yes / no / unknown from a payload entity, the intent or the words."""
     value = first_value(entities_of(tracker.latest_message), "answer")
     if value in YES_NO_FORMS:
         return value

@@ -68,7 +68,7 @@ def _patterns() -> List[Tuple[str, str, str, re.Pattern]]:
     out = []
     for entity, values in _load()[0].items():
         for value, forms in values.items():
-            for lang, words in (forms or {}).items():
+            for _lang, words in (forms or {}).items():
                 for word in words or []:
                     word = to_simplified(str(word)).lower()
                     if _CJK.search(word):

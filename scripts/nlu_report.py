@@ -1,4 +1,6 @@
-"""Prints NLU quality on the test sets: `make nlu-report` (or python scripts/nlu_report.py [--set heldout|fresh|all] [model]).
+"""Prints NLU quality on the test sets: `make nlu-report`.
+
+Or: python scripts/nlu_report.py [--set heldout|fresh|all] [--no-errors] [model]
 
 - heldout: tests/nlu/heldout, written with the training data and never trained on; two data rounds
   were aimed at its confusions, so it is optimistic.

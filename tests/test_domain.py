@@ -31,7 +31,7 @@ def test_contract_intents_and_entities_are_in_the_domain():
 
 def test_every_form_slot_can_be_asked_for():
     actions = set(DOMAIN["actions"])
-    responses = set((DOMAIN.get("responses") or {}))
+    responses = set(DOMAIN.get("responses") or {})
     for form, spec in DOMAIN["forms"].items():
         assert f"validate_{form}" in actions, form
         for slot in spec["required_slots"]:

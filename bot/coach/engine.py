@@ -6,7 +6,7 @@ docs/playbooks.md). One engine for every playbook.
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
 
 import yaml
@@ -24,7 +24,7 @@ class _Params(dict):
         return "{" + key + "}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def playbook(name: str) -> Dict[str, Any]:
     """Loads `bot/content/playbooks/<name>.yml`."""
     return yaml.safe_load((PLAYBOOK_DIR / f"{name}.yml").read_text(encoding="utf-8")) or {}

@@ -31,7 +31,7 @@ class Agreement:
     def mad(self, column: int = 3) -> float:
         """Mean absolute difference between the scorer and hand scores (3: rubric, 4: holistic)."""
         human, scorer = self._pairs(column)
-        return sum(abs(h - s) for h, s in zip(human, scorer)) / len(self.rows)
+        return sum(abs(h - s) for h, s in zip(human, scorer, strict=False)) / len(self.rows)
 
     def rho(self, column: int = 3) -> float:
         """Spearman rank correlation between the scorer and hand scores (3: rubric, 4: holistic)."""
@@ -65,7 +65,7 @@ def spearman(a: List[float], b: List[float]) -> float:
     ra, rb = _ranks(a), _ranks(b)
     n = len(a)
     ma, mb = sum(ra) / n, sum(rb) / n
-    cov = sum((x - ma) * (y - mb) for x, y in zip(ra, rb))
+    cov = sum((x - ma) * (y - mb) for x, y in zip(ra, rb, strict=False))
     va = sum((x - ma) ** 2 for x in ra) ** 0.5
     vb = sum((y - mb) ** 2 for y in rb) ** 0.5
     return cov / (va * vb) if va and vb else 0.0

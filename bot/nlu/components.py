@@ -174,7 +174,7 @@ def is_bare_answer(text: str, entities: List[Dict[str, Any]]) -> bool:
         if isinstance(e.get("start"), int) and isinstance(e.get("end"), int):
             for i in range(max(0, e["start"]), min(len(text), e["end"])):
                 covered[i] = True
-    rest = "".join(ch if not c else " " for ch, c in zip(text, covered))
+    rest = "".join(ch if not c else " " for ch, c in zip(text, covered, strict=False))
     rest = _FILLER_ZH.sub(" ", rest)
     words = re.findall(r"[A-Za-z']+|[^\sA-Za-z\W_]", rest)
     return all(w.lower() in _FILLER_WORDS for w in words)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
+from functools import cache
 from typing import Any, Dict, List, Optional
 
 import yaml
@@ -22,7 +22,7 @@ MOVES = tuple(SPIN_MOVES) + ("pitch_product", "offer_discount", "ask_commitment"
 _WORD = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_scenario(scenario_id: str) -> Dict[str, Any]:
     path = SCENARIO_DIR / f"{scenario_id}.yml"
     if not path.exists() or not re.fullmatch(r"[a-z0-9_]+", scenario_id):

@@ -14,7 +14,6 @@ rolls back completely on error, so a failed turn never leaves half a record.
 from __future__ import annotations
 
 import re
-
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal

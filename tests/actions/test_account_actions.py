@@ -4,8 +4,6 @@ from __future__ import annotations
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import media
-
 from actions.account_facts import (
     ActionAccountSummary,
     ActionListAccounts,
@@ -17,6 +15,7 @@ from actions.account_facts import (
     ActionSaveStakeholder,
 )
 from actions.account_forms import ValidateStakeholderForm
+from bot import media
 from tests.conftest import entity, make_tracker, slot_events, texts, user_event
 
 MSG = "华东精密的刘建国是技术总监，影响力六成，是支持者"

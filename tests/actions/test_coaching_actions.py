@@ -4,8 +4,13 @@ from __future__ import annotations
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.coaching import ActionDealRisks, ActionExplainMethod, ActionNegotiationAdvice, ActionNextStep, \
-    ActionRelationshipAdvice
+from actions.coaching import (
+    ActionDealRisks,
+    ActionExplainMethod,
+    ActionNegotiationAdvice,
+    ActionNextStep,
+    ActionRelationshipAdvice,
+)
 from actions.coaching_forms import (
     ActionBantVerdict,
     ActionConflictDraft,
