@@ -1,0 +1,349 @@
+"""Action-server faults inside the Rasa server: a reply within seconds, never silence.
+
+Rasa Open Source 3.6 waits up to 300 s (``rasa.core.constants.DEFAULT_REQUEST_TIMEOUT``)
+for the action server, and when a call fails (server down, 5xx, timeout) the
+processor logs the exception, drops the action's events and sends the rep
+nothing. This module wraps `rasa.core.actions.action.RemoteAction.run`, the
+single place every custom action, form validation and form question goes
+through, so that:
+
+- the rep waits at most ``ACTION_TIMEOUT_SECONDS`` (default 8) for one action call;
+- a failed or timed-out call becomes one bilingual bot reply ("Sorry — I couldn't
+  finish that just now, nothing was saved. Please try again in a moment.", or for
+  a timeout the "that took too long" text) in the rep's language
+  (``language_override`` slot, else the latest message's language, else the
+  ``language`` slot); none of the action's events are written, and the bot listens;
+- forms are left in a clean state: when the validation of the rep's answer fails the
+  form keeps waiting for that answer; when the form was being started, or its
+  question fails, it is ended without running its save action;
+- a call that times out is not abandoned: the HTTP request stays open up to
+  ``ACTION_LATE_RESULT_SECONDS`` (default 120) so its outcome is known. When the
+  rep's next message is the same text, the late result is used instead of running
+  the action a second time, so a write that finished late is not applied twice.
+
+It is installed when imported in a process that runs Rasa's agent (the Rasa
+server, ``rasa shell``, ``rasa test``); `bot/nlu/__init__.py` imports it, and the
+Rasa server imports `bot.nlu` when it loads the model's pipeline. Anywhere else
+call `install()`. The patch checks at install time that the Rasa internals it
+relies on are still there and raises otherwise, so a Rasa upgrade fails loudly
+(checked against Rasa Open Source 3.6.21; see docs/faults.md).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import sys
+import time
+import unicodedata
+from dataclasses import dataclass
+from typing import Any, Optional
+
+logger = logging.getLogger(__name__)
+
+#: Rasa versions the patch was checked against (major.minor).
+CHECKED_RASA = "3.6"
+DEFAULT_TIMEOUT = 8.0
+DEFAULT_LATE_RESULT = 120.0
+#: how long a late result stays usable for a repeated message
+LATE_RESULT_RETENTION = 15 * 60
+MAX_LATE_RESULTS = 1000
+
+SLOT_LANGUAGE = "language"              # actions/slots.py: SLOT_LANGUAGE
+SLOT_LANGUAGE_OVERRIDE = "language_override"  # actions/slots.py: SLOT_LANGUAGE_OVERRIDE
+
+#: message keys in bot/content/messages/faults.yml
+MESSAGE_FAILED = "fault_try_again"
+MESSAGE_TIMEOUT = "fault_timeout"
+
+
+def _seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name, "")
+    try:
+        value = float(raw) if raw.strip() else default
+    except ValueError:
+        logger.warning("%s=%r is not a number; using %s", name, raw, default)
+        return default
+    return value if value > 0 else default
+
+
+def action_timeout() -> float:
+    """Seconds the rep waits for one action call (``ACTION_TIMEOUT_SECONDS``, default 8)."""
+    return _seconds("ACTION_TIMEOUT_SECONDS", DEFAULT_TIMEOUT)
+
+
+def late_result_timeout() -> float:
+    """Seconds a timed-out call may still finish (``ACTION_LATE_RESULT_SECONDS``, default 120)."""
+    return max(_seconds("ACTION_LATE_RESULT_SECONDS", DEFAULT_LATE_RESULT), action_timeout())
+
+
+# --- the reply -------------------------------------------------------------------
+
+def reply_language(tracker: Any) -> str:
+    """The rep's language, as `actions.base.reply_language` decides it on the action server."""
+    from bot.language import LANGUAGES, detect
+
+    override = tracker.get_slot(SLOT_LANGUAGE_OVERRIDE)
+    if override in LANGUAGES:
+        return override
+    message = getattr(tracker, "latest_message", None)
+    text = (getattr(message, "text", None) or "") if message is not None else ""
+    if text and not text.startswith("/"):  # button payloads carry no language
+        detected = (getattr(message, "parse_data", None) or {}).get("language") or detect(text)
+        if detected in LANGUAGES:
+            return detected
+    previous = tracker.get_slot(SLOT_LANGUAGE)
+    return previous if previous in LANGUAGES else "en"
+
+
+def fault_reply(tracker: Any, key: str = MESSAGE_FAILED) -> str:
+    """The try-again text for the rep behind `tracker`."""
+    from bot import i18n
+
+    return i18n.render(key, reply_language(tracker))
+
+
+# --- late results ------------------------------------------------------------------
+
+@dataclass
+class _Late:
+    task: asyncio.Task[list[Any]]
+    user_messages: int
+    started: float
+
+
+_late: dict[tuple[str, str, str], _Late] = {}
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text or "").casefold())
+
+
+def _user_messages(tracker: Any) -> int:
+    from rasa.shared.core.events import UserUttered
+
+    return sum(1 for e in tracker.events if isinstance(e, UserUttered))
+
+
+def _late_key(tracker: Any, action_name: str) -> Optional[tuple[str, str, str]]:
+    message = getattr(tracker, "latest_message", None)
+    text = _normalise(getattr(message, "text", None) or "") if message is not None else ""
+    return (tracker.sender_id, action_name, text) if text else None
+
+
+def _form_machinery(action_name: str, tracker: Any) -> Optional[str]:
+    """The form whose validation or question `action_name` is, if it is one."""
+    if action_name.startswith("validate_") and action_name != "validate_":
+        return action_name[len("validate_"):]
+    loop = getattr(tracker, "active_loop_name", None)
+    if loop and action_name.startswith("action_ask_"):
+        return loop
+    return None
+
+
+def _loop_at_latest_message(tracker: Any) -> Optional[str]:
+    """The form that was waiting for an answer when the rep's latest message came in."""
+    from rasa.shared.core.events import ActiveLoop, Restarted, SessionStarted, UserUttered
+
+    loop = at_message = None
+    for event in tracker.events:
+        if isinstance(event, ActiveLoop):
+            loop = event.name
+        elif isinstance(event, Restarted | SessionStarted):
+            loop = None
+        elif isinstance(event, UserUttered):
+            at_message = loop
+    return at_message
+
+
+def _turn(tracker: Any) -> tuple[str, str]:
+    message = getattr(tracker, "latest_message", None)
+    ident = (getattr(message, "message_id", None) or str(getattr(message, "timestamp", ""))) if message else ""
+    return tracker.sender_id, ident
+
+
+#: turns whose form validation failed mid-form: the form's question is not asked again in them
+_failed_turns: dict[tuple[str, str], float] = {}
+
+
+def _purge(now: float) -> None:
+    for key in [k for k, v in _late.items() if now - v.started > LATE_RESULT_RETENTION]:
+        _late.pop(key, None)
+    for turn in [t for t, started in _failed_turns.items() if now - started > 600]:
+        _failed_turns.pop(turn, None)
+    while len(_late) > MAX_LATE_RESULTS:
+        _late.pop(next(iter(_late)))
+
+
+def _log_late_outcome(name: str, sender: str, started: float, kept: bool, task: asyncio.Task[list[Any]]) -> None:
+    if task.cancelled():
+        return
+    error = task.exception()
+    if error is None:
+        logger.warning("action '%s' for %s finished late, %.1f s after it was called%s", name, sender,
+                       time.monotonic() - started, "; its result is kept for a repeat of the same message"
+                       if kept else "; its events are dropped")
+    else:
+        logger.warning("action '%s' for %s failed late: %s", name, sender, type(error).__name__)
+
+
+def _fresh(events: list[Any]) -> list[Any]:
+    now = time.time()
+    for event in events:
+        event.timestamp = now
+    return events
+
+
+def forget_late_results() -> None:
+    """Drops every remembered late result (tests)."""
+    _late.clear()
+    _failed_turns.clear()
+
+
+# --- the patch -------------------------------------------------------------------
+
+_installed = False
+_original_run = None
+
+
+def _fallback_events(action: Any, tracker: Any, domain: Any, key: str) -> list[Any]:
+    """One try-again reply, and a form left in a clean state.
+
+    - The form's validation failed on the rep's answer to its question: the form keeps
+      waiting for that answer (not asked again: the reply says to try again), so the
+      rep simply sends it again.
+    - The form was being started, or its question failed: the form is ended without
+      its save action and its slots are cleared, so sending the message again starts
+      it afresh.
+    """
+    from rasa.core.actions.action import create_bot_utterance
+    from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME, REQUESTED_SLOT
+    from rasa.shared.core.events import ActiveLoop, FollowupAction, SlotSet
+
+    events: list[Any] = [create_bot_utterance({"text": fault_reply(tracker, key)})]
+    form = _form_machinery(action.name(), tracker)
+    if form and form in getattr(domain, "form_names", ()):
+        required = domain.required_slots_for_form(form)
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        known_slots = {slot.name for slot in domain.slots}
+        if action.name() == f"validate_{form}" and requested in known_slots and _loop_at_latest_message(
+                tracker) == form:
+            _failed_turns[_turn(tracker)] = time.monotonic()
+            # The same question stays open (the action server may narrow a form's slots, so Rasa
+            # must not pick the next one itself), and its slot is "validated" as still missing,
+            # which keeps Rasa from rejecting the form for this message.
+            events += [SlotSet(REQUESTED_SLOT, requested), SlotSet(requested, None)]
+        else:
+            events += [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None)] + [SlotSet(s, None) for s in required]
+    if action.name() != ACTION_SESSION_START_NAME:  # after a session start the rep's message is still to answer
+        # The reply is the turn's answer: listen next instead of continuing a chain of actions
+        # (or running a form's save action) against an action server that just failed.
+        events.append(FollowupAction(ACTION_LISTEN_NAME))
+    return events
+
+
+async def _resilient_run(self: Any, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> list[Any]:
+    """`RemoteAction.run` with a deadline and a try-again reply instead of an exception."""
+    from rasa.core.actions.action import ActionExecutionRejection
+
+    name = self.name()
+    timeout = action_timeout()
+    now = time.monotonic()
+    _purge(now)
+    if name.startswith("action_ask_") and _turn(tracker) in _failed_turns:
+        return []  # the form's validation just failed in this turn; the rep has the try-again reply
+    key = None if _form_machinery(name, tracker) else _late_key(tracker, name)
+    count = _user_messages(tracker) if key else 0
+
+    task, started = None, now
+    late = _late.pop(key, None) if key else None
+    if late is not None and late.user_messages + 1 == count:
+        if not late.task.done():
+            # still running: wait for it again rather than run the action a second time
+            task, started = late.task, late.started
+        elif not late.task.cancelled() and late.task.exception() is None:
+            logger.info("action '%s' for %s: using the late result of the previous attempt", name, tracker.sender_id)
+            return _fresh(late.task.result())
+    if task is None:
+        task = asyncio.ensure_future(_original_run(self, output_channel, nlg, tracker, domain))
+
+    try:
+        return await asyncio.wait_for(asyncio.shield(task), timeout)
+    except ActionExecutionRejection:
+        raise  # a form rejecting the message: Rasa's normal flow
+    except asyncio.TimeoutError:
+        if task.done():  # the HTTP request itself timed out: no late result to wait for
+            logger.error("action '%s' for %s timed out", name, tracker.sender_id)
+        else:
+            logger.error("action '%s' for %s: no answer within %.0f s; the rep is asked to try again",
+                         name, tracker.sender_id, timeout)
+            if started == now:  # first time this call ran late
+                sender = tracker.sender_id
+                task.add_done_callback(lambda t: _log_late_outcome(name, sender, started, key is not None, t))
+            if key:
+                _late[key] = _Late(task, count, started)
+        message = MESSAGE_FAILED if _form_machinery(name, tracker) else MESSAGE_TIMEOUT
+        return _fallback_events(self, tracker, domain, message)
+    except Exception as exc:  # noqa: BLE001 - server down, 5xx, invalid answer: the rep still gets a reply
+        logger.error("action '%s' for %s failed (%s: %s); the rep is asked to try again", name,
+                     tracker.sender_id, type(exc).__name__, exc)
+        return _fallback_events(self, tracker, domain, MESSAGE_FAILED)
+
+
+def _check_rasa() -> Any:
+    """The Rasa internals the patch relies on; raises when one is missing or changed."""
+    import rasa
+    import rasa.core.actions.action as action_module
+    from rasa.core.actions import forms
+    from rasa.shared.core import events
+    from rasa.shared.core.domain import Domain
+
+    problems = []
+    version = getattr(rasa, "__version__", "")
+    if not version.startswith(CHECKED_RASA + "."):
+        problems.append(f"Rasa {version} (checked against {CHECKED_RASA}.x)")
+    remote = getattr(action_module, "RemoteAction", None)
+    run = getattr(remote, "run", None)
+    run = getattr(run, "__wrapped__", run)  # checked again after install: look at Rasa's own run
+    if run is None or not asyncio.iscoroutinefunction(run):
+        problems.append("rasa.core.actions.action.RemoteAction.run (async) is missing")
+    elif "DEFAULT_REQUEST_TIMEOUT" not in run.__code__.co_names:
+        problems.append("RemoteAction.run no longer reads DEFAULT_REQUEST_TIMEOUT")
+    for module, attr in ((action_module, "DEFAULT_REQUEST_TIMEOUT"), (action_module, "ActionExecutionRejection"),
+                         (action_module, "create_bot_utterance"), (events, "ActiveLoop"),
+                         (events, "FollowupAction"), (events, "SlotSet"), (events, "UserUttered"),
+                         (events, "Restarted"), (events, "SessionStarted"),
+                         (Domain, "required_slots_for_form")):
+        if not hasattr(module, attr):
+            problems.append(f"{module.__name__}.{attr} is missing")
+    validate = getattr(getattr(forms, "FormAction", None), "validate_slots", None)
+    if validate is None or "RemoteAction" not in validate.__code__.co_names:
+        problems.append("FormAction.validate_slots no longer calls RemoteAction")
+    if problems:
+        raise RuntimeError("bot.resilience cannot patch this Rasa: " + "; ".join(problems)
+                           + ". Re-check the patch against the new version (docs/faults.md).")
+    return action_module
+
+
+def install() -> None:
+    """Patches `RemoteAction.run` (idempotent). Raises if Rasa's internals changed."""
+    global _installed, _original_run
+    if _installed:
+        return
+    action_module = _check_rasa()
+    # The HTTP request itself may run until the late-result limit; the rep waits `action_timeout()`.
+    action_module.DEFAULT_REQUEST_TIMEOUT = late_result_timeout()
+    _original_run = action_module.RemoteAction.run
+    _resilient_run.__wrapped__ = _original_run  # type: ignore[attr-defined]
+    action_module.RemoteAction.run = _resilient_run
+    _installed = True
+    logger.info("action calls: %.0f s timeout, try-again reply on failure (bot.resilience)", action_timeout())
+
+
+def installed() -> bool:
+    return _installed
+
+
+if "rasa.core.agent" in sys.modules:  # inside the Rasa server (or shell/test): patch now
+    install()
