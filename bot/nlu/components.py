@@ -150,6 +150,7 @@ class SalesEntityExtractor(_Stateless, EntityExtractorMixin):
             kept = [e for e in message.get(ENTITIES, []) if e.get("entity") not in rule_types]
             kept = complete_names(message.get(TEXT) or "", kept)
             kept = split_person_at_account(message.get(TEXT) or "", kept)
+            kept = extend_numbered_accounts(message.get(TEXT) or "", kept)
             if intent == "add_account" and not any(e.get("entity") == "account" for e in kept):
                 kept += new_account_name(message.get(TEXT) or "")
             found = extract_rule_entities(message, intent)
@@ -213,6 +214,26 @@ def new_account_name(text: str) -> List[Dict[str, Any]]:
                 return [{"entity": "account", "value": text[start:end], "start": start, "end": end,
                          "confidence_entity": 0.8, "extractor": NAME_EXTRACTOR}]
     return []
+
+
+_NAME_NUMBER = re.compile(r"\s+\d{1,4}(?=\s*$|\s*[,，.;；:：!?！？)）]|\s+(?:is|are|has|have|in|and|was|wants?)\b)")
+
+
+def extend_numbered_accounts(text: str, learned: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """'Replica Co 7' cut to 'Replica Co' by the CRF gets its number back.
+
+    Only a bare number of up to four digits that ends the clause ("… at Replica Co 8",
+    "Replica Co 7, logistics", "Plant 3 is …"), never a quantity ("Acme 500k", "Acme 40%").
+    """
+    out = []
+    for e in learned:
+        end = e.get("end")
+        if e.get("entity") == "account" and isinstance(end, int) and isinstance(e.get("start"), int):
+            m = _NAME_NUMBER.match(text, end)
+            if m and str(e.get("value") or "") == text[e["start"]:end]:
+                e = {**e, "end": m.end(), "value": text[e["start"]:m.end()]}
+        out.append(e)
+    return out
 
 
 def split_person_at_account(text: str, learned: List[Dict[str, Any]]) -> List[Dict[str, Any]]:

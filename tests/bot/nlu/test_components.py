@@ -139,3 +139,20 @@ def test_rule_entities_agree_with_the_annotated_training_data():
     precision = found / (found + extra)
     assert recall >= 0.96, f"recall {recall:.3f}, misses by type {dict(by_type)}"
     assert precision >= 0.86, f"precision {precision:.3f}"  # some annotators left role words in questions unannotated
+
+
+@pytest.mark.parametrize("text, crf_value, expected", [
+    ("Add account Replica Co 7", "Replica Co", "Replica Co 7"),
+    ("Maria Lopez is the CFO at Replica Co 8", "Replica Co", "Replica Co 8"),
+    ("Replica Co 7, logistics", "Replica Co", "Replica Co 7"),
+    ("Acme 500k budget", "Acme", "Acme"),  # a quantity, not part of the name
+    ("Acme 40% influence", "Acme", "Acme"),
+    ("met Acme 3 times", "Acme", "Acme"),
+])
+def test_a_number_ending_an_account_name_is_kept(text, crf_value, expected):
+    from bot.nlu.components import extend_numbered_accounts
+
+    start = text.index(crf_value)
+    entity = {"entity": "account", "value": crf_value, "start": start, "end": start + len(crf_value)}
+    [out] = extend_numbered_accounts(text, [entity])
+    assert (out["value"], text[out["start"]:out["end"]]) == (expected, expected)
