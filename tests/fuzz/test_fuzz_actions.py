@@ -1,0 +1,506 @@
+"""Fuzzing the actions with real rasa_sdk trackers and a real SQLite store.
+
+The fact-writing actions get hostile account names, person names and texts. Whatever they
+get: nothing escapes `run()`, every reply is non-empty and free of internals, what is
+stored is exactly what the rep sent (names trimmed as `bot.store._clean_name` promises),
+over-long names get the polite invalid-name reply, and no other team's data ever shows.
+"""
+from __future__ import annotations
+
+import asyncio
+import unicodedata
+import uuid
+from typing import Any, Dict, List, Optional
+
+import pytest
+from hypothesis import assume, example, given
+from hypothesis import strategies as st
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import String
+
+from actions.account_facts import (
+    ActionAccountSummary,
+    ActionListAccounts,
+    ActionPowerMap,
+    ActionSaveAccount,
+    ActionSaveDeal,
+    ActionSaveMeeting,
+    ActionSaveNeed,
+    ActionSaveStakeholder,
+)
+from actions.account_forms import (
+    ValidateAccountForm,
+    ValidateDealForm,
+    ValidateMeetingForm,
+    ValidateNeedForm,
+    ValidateStakeholderForm,
+)
+from actions.base import reply_language
+from actions.coaching import ActionDealRisks, ActionNextStep
+from actions.context import known_names
+from actions.data_rights import ActionExportAccount
+from actions.debrief import ValidateDebriefForm
+from actions.general import ActionHandleInform, ActionSetLanguage
+from bot import i18n
+from bot.language import name_key
+from bot.store import models
+from tests.conftest import entity, make_tracker
+from tests.fuzz.conftest import fuzz_settings, json_values, leaks, mixed_text, names, texts
+
+MAX_NAME = 200
+NAME_PUNCT = "，,。.：:;；!！?？\"'“”"
+FORMS = {"forms": {f: {"required_slots": ["form_account", "form_person"]} for f in (
+    "account_form", "stakeholder_form", "deal_form", "need_form", "meeting_form")}}
+FORMS["forms"]["debrief_form"] = {"required_slots": ["debrief_problems", "debrief_implications", "debrief_payoffs",
+                                                     "debrief_people"]}
+
+
+def expected_name(name: str) -> Optional[str]:
+    """What the store promises for a name (`bot.store._clean_name`).
+
+    Trimmed of spaces, then of quotes and end punctuation; refused (None) when that leaves
+    nothing or more than 200 characters.
+    """
+    cleaned = (name or "").strip().strip(NAME_PUNCT)
+    return cleaned if cleaned and len(cleaned) <= MAX_NAME else None
+
+
+_INVISIBLE = {"Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me"}
+
+
+def known_bad_name(name: str) -> bool:
+    """Names that hit a bug with a strict-xfail test of its own below.
+
+    The general tests skip them, so they guard everything else now and still hold once those
+    bugs are fixed.
+    """
+    cleaned = expected_name(name)
+    if cleaned is None:
+        return False
+    return (not any(unicodedata.category(c) not in _INVISIBLE for c in cleaned)  # invisible: "\u202e", "\u200b"
+            or not name_key(cleaned)                      # "--", "()": saved, never found again
+            or cleaned != cleaned.strip()                 # "“ Acme ”" stored as " Acme "
+            or name_key(name) != name_key(cleaned))       # "Bob;": the person is saved under another key
+
+
+def run(action: Any, tracker: Any, domain: Optional[Dict[str, Any]] = None):  # noqa: ANN201
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, domain or {}))
+    return dispatcher, events
+
+
+def reply_texts(dispatcher: CollectingDispatcher) -> List[str]:
+    return [m.get("text") for m in dispatcher.messages if m.get("text") is not None]
+
+
+def failures(lang: str) -> set:
+    return {i18n.render(key, lang) for key in ("error_generic", "error_unavailable")}
+
+
+def check_reply(dispatcher: CollectingDispatcher, *user_strings: Any) -> List[str]:
+    """The reply exists, every message says something, nothing internal shows."""
+    assert dispatcher.messages, "no reply at all"
+    for m in dispatcher.messages:
+        assert (m.get("text") or "").strip() or m.get("image"), f"an empty message: {m}"
+    out = reply_texts(dispatcher)
+    for text in out:
+        assert not leaks(text, user_strings), f"internals in the reply: {text!r}"
+    return out
+
+
+def new_sender() -> str:
+    return f"fuzz-{uuid.uuid4().hex[:10]}"
+
+
+def team_of(sender: str) -> str:
+    return f"solo:{sender}"
+
+
+# --------------------------------------------------------------------------- what is stored is what was sent
+
+
+@fuzz_settings(60)
+@given(text=texts(), account=names())
+@example(text="Met Maria: '; DROP TABLE accounts;-- <script>alert(1)</script> 🧑🏽‍💻\x00\u202e", account="Acme")
+@example(text="今天和刘建国开了会，他说 <img src=x onerror=alert(1)> 预算1e309", account="華東精密")
+@example(text="met them", account="a" * 201)
+def test_a_meeting_summary_is_stored_exactly_as_sent(use_store, text, account):
+    assume(text.strip())  # an empty summary: see test_an_empty_need_or_meeting_is_explained
+    assume(not known_bad_name(account))
+    sender = new_sender()
+    tracker = make_tracker(text, "log_meeting", [], slots={"form_account": account}, sender=sender)
+    dispatcher, _events = run(ActionSaveMeeting(), tracker)
+    replies = check_reply(dispatcher, text, account)
+    lang = reply_language(tracker)
+    name = expected_name(account)
+    with use_store.team(team_of(sender)) as scope:
+        accounts = scope.list_accounts()
+        if name is None:
+            assert replies == [i18n.render("invalid_name", lang, limit=MAX_NAME)]
+            assert accounts == []
+            return
+        assert not set(replies) & failures(lang), replies
+        assert [a.name for a in accounts] == [name]
+        assert [i.summary for i in accounts[0].interactions] == [text]  # byte for byte, emoji, NUL, HTML and all
+
+
+@fuzz_settings(60)
+@given(text=texts(), account=names())
+@example(text="他们的隐性需求是降低IT运维成本'); DELETE FROM needs;--", account="华东精密")
+@example(text="  **bold** need with trailing space  ", account="“Acme”")
+def test_a_need_is_stored_as_sent(use_store, text, account):
+    assume(text.strip() and not known_bad_name(account))
+    sender = new_sender()
+    tracker = make_tracker(text, "record_need", [], slots={"form_account": account}, sender=sender)
+    dispatcher, _events = run(ActionSaveNeed(), tracker)
+    replies = check_reply(dispatcher, text, account)
+    lang = reply_language(tracker)
+    name = expected_name(account)
+    with use_store.team(team_of(sender)) as scope:
+        accounts = scope.list_accounts()
+        if name is None:
+            assert replies == [i18n.render("invalid_name", lang, limit=MAX_NAME)] and accounts == []
+            return
+        assert not set(replies) & failures(lang), replies
+        assert [(a.name, [n.description for n in a.needs]) for a in accounts] == [(name, [text.strip()])]
+
+
+@fuzz_settings(80)
+@given(name=names(), text=texts(4))
+@example(name="'; DROP TABLE accounts;--", text="add account")
+@example(name="  “Acme”  ", text="add account")
+@example(name="a" * MAX_NAME, text="add account")
+@example(name="a" * (MAX_NAME + 1), text="新建客户")
+@example(name="\u3000\n", text="")
+def test_account_names_are_stored_trimmed_or_refused_politely(use_store, name, text):
+    assume(not known_bad_name(name))
+    sender = new_sender()
+    tracker = make_tracker(text, "add_account", [], slots={"form_account": name}, sender=sender)
+    dispatcher, _events = run(ActionSaveAccount(), tracker)
+    replies = check_reply(dispatcher, text, name)
+    lang = reply_language(tracker)
+    expected = expected_name(name)
+    with use_store.team(team_of(sender)) as scope:
+        stored = [a.name for a in scope.list_accounts()]
+    if expected is None:
+        assert replies == [i18n.render("invalid_name", lang, limit=MAX_NAME)]
+        assert stored == []
+    else:
+        assert stored == [expected]
+        assert replies == [i18n.render("account_created", lang, account=expected, details="")]
+
+
+@fuzz_settings(60)
+@given(person=names(), account=names(), title=st.one_of(st.none(), mixed_text(4), st.just("x" * (MAX_NAME + 1))))
+@example(person="Robert'); DROP TABLE stakeholders;--", account="Acme", title="<b>CFO</b>")
+@example(person="劉建國", account="華東精密", title="技術總監")
+def test_people_and_titles_are_stored_or_refused_politely(use_store, person, account, title):
+    assume(person != "")  # the stakeholder form never completes without a person (an empty slot is no answer)
+    assume(not known_bad_name(person) and not known_bad_name(account))
+    sender = new_sender()
+    text = f"{person} is the {title or 'contact'} at {account}"
+    entities = [{"entity": "title", "value": title}] if title else []
+    tracker = make_tracker(text, "record_stakeholder", entities,
+                           slots={"form_account": account, "form_person": person}, sender=sender)
+    dispatcher, _events = run(ActionSaveStakeholder(), tracker)
+    replies = check_reply(dispatcher, text, person, account, title)
+    lang = reply_language(tracker)
+    account_ok, person_ok = expected_name(account), expected_name(person)
+    title_ok = not title or len(title) <= MAX_NAME
+    with use_store.team(team_of(sender)) as scope:
+        saved = [(a.name, p.name, p.title) for a in scope.list_accounts() for p in a.stakeholders]
+    if account_ok is None or person_ok is None or not title_ok:
+        assert replies == [i18n.render("invalid_name", lang, limit=MAX_NAME)]
+        assert saved == []
+    else:
+        assert not set(replies) & failures(lang), replies
+        assert saved == [(account_ok, person_ok, title or None)]
+
+
+# --------------------------------------------------------------------------- one team never sees another's
+
+
+_TRUSTED = {"slack", "wecom", "web"}
+
+
+@fuzz_settings(40)
+@given(account=names(), text=texts(), channel=st.one_of(st.sampled_from(["rest", "socketio", "cmdline", "",
+                                                                         "Slack", "slack ", "webhook"]),
+                                                        mixed_text(2)),
+       identity=json_values(4))
+@example(account="Secret Co", text="Met the CEO, they will sign", channel="rest", identity={"team": "x", "user": "y"})
+def test_reads_never_show_another_teams_data(use_store, account, text, channel, identity):
+    assume(expected_name(account) is not None and not known_bad_name(account) and text.strip())
+    assume(channel not in _TRUSTED)
+    name_marker, text_marker = f"⟦{uuid.uuid4().hex}⟧", f"⟦{uuid.uuid4().hex}⟧"
+    alice, bob = new_sender(), new_sender()
+    alices_account = f"{account[:100]} {name_marker}"
+    dispatcher, _events = run(ActionSaveMeeting(), make_tracker(f"{text} {text_marker}", "log_meeting", [],
+                                                                slots={"form_account": alices_account}, sender=alice))
+    assert name_marker in repr(dispatcher.messages)  # saved for alice
+    with use_store.team(team_of(bob)) as scope:
+        scope.get_or_create_account("Bob's own account")
+    # bob tries every read, naming alice's account as far as he knows it, with any metadata his client makes up
+    forged = {**identity, "team": team_of(alice), "user": alice} if isinstance(identity, dict) else identity
+    for action in (ActionListAccounts(), ActionAccountSummary(), ActionPowerMap(), ActionExportAccount(),
+                   ActionDealRisks(), ActionNextStep()):
+        tracker = make_tracker(f"show {account}", "ask_account_summary", [{"entity": "account", "value": account}],
+                               sender=bob, channel=channel, metadata={"identity": forged},
+                               slots={"current_account": account})
+        dispatcher, events = run(action, tracker)
+        check_reply(dispatcher, account)
+        shown = repr(dispatcher.messages) + repr(events)
+        assert name_marker not in shown and text_marker not in shown, f"{action.name()} showed alice's data to bob"
+
+
+# --------------------------------------------------------------------------- entities of any shape
+
+
+ENTITY_TYPES = ["account", "person", "title", "industry", "competitor", "need", "timeline", "amount", "influence",
+                "percentage", "duration", "attitude", "buying_role", "purchase_stage", "need_type", "language"]
+SALES_ACTIONS = [ActionSaveAccount, ActionSaveStakeholder, ActionSaveDeal, ActionSaveNeed, ActionSaveMeeting,
+                 ActionAccountSummary, ActionPowerMap, ActionListAccounts, ActionExportAccount, ActionDealRisks,
+                 ActionNextStep, ActionHandleInform, ActionSetLanguage]
+
+
+def odd_entities() -> st.SearchStrategy[List[Dict[str, Any]]]:
+    """Entities as a "/intent{json}" message can carry them: any type of value, odd or missing spans."""
+    entity = st.fixed_dictionaries({"entity": st.sampled_from(ENTITY_TYPES), "value": json_values(3)},
+                                   optional={"start": st.one_of(st.integers(-5, 50), st.none(), st.text(max_size=2)),
+                                             "end": st.one_of(st.integers(-5, 50), st.none())})
+    return st.lists(entity, max_size=4)
+
+
+@fuzz_settings(60)
+@given(action=st.sampled_from(SALES_ACTIONS), text=texts(4), entities=odd_entities(),
+       slots=st.fixed_dictionaries({}, optional={"form_account": names(), "form_person": names(),
+                                                 "current_account": names(), "current_person": names()}))
+@example(action=ActionSaveDeal, text="/record_deal", entities=[{"entity": "amount", "value": "abc"}],
+         slots={"form_account": "Acme"})
+@example(action=ActionSaveStakeholder, text="/record_stakeholder", entities=[{"entity": "influence", "value": [1]}],
+         slots={"form_account": "Acme", "form_person": "Bob"})
+def test_actions_answer_politely_whatever_the_entities(use_store, action, text, entities, slots):
+    sender = new_sender()
+    tracker = make_tracker(text, "inform", entities, slots=slots, sender=sender)
+    dispatcher, events = run(action(), tracker)  # nothing escapes run()
+    check_reply(dispatcher, text, *slots.values(), *[e.get("value") for e in entities])
+    assert isinstance(events, list)
+
+
+# --------------------------------------------------------------------------- bugs (strict xfail)
+
+
+FACT_FORMS = [ValidateAccountForm, ValidateStakeholderForm, ValidateDealForm, ValidateNeedForm, ValidateMeetingForm]
+
+
+@pytest.mark.xfail(strict=True, reason="bug: actions/account_forms.py FactFormValidation passes a non-string "
+                                       "entity value (\"/add_account{\\\"account\\\": [1]}\") to name_key -> "
+                                       "TypeError escapes run(); the action server answers 500")
+@fuzz_settings(20)
+@given(form=st.sampled_from(FACT_FORMS), entity=st.sampled_from(["account", "person"]),
+       value=st.one_of(st.integers(), st.booleans(), st.lists(st.integers(), max_size=2),
+                       st.dictionaries(st.text(max_size=2), st.integers(), max_size=2)))
+def test_form_validation_survives_entities_that_are_not_text(use_store, form, entity, value):
+    tracker = make_tracker("/add_account", form().name().removeprefix("validate_").removesuffix("_form"),
+                           [{"entity": entity, "value": value}], sender=new_sender())
+    dispatcher, events = run(form(), tracker, FORMS)
+    assert isinstance(events, list)
+
+
+@pytest.mark.xfail(strict=True, reason="bug: actions/debrief.py ValidateDebriefForm._save writes to the store "
+                                       "outside any try: an InvalidFact (150% influence, a 300-character name) "
+                                       "escapes run(); the action server answers 500")
+@fuzz_settings(10)
+@given(case=st.sampled_from(["Bob now has 150% influence", "x" * 300 + " is the CFO"]))
+def test_debrief_people_answer_with_an_invalid_fact_is_explained(use_store, case):
+    sender = new_sender()
+    with use_store.team(team_of(sender)) as scope:
+        scope.get_or_create_account("Acme")
+    name = case.split(" ")[0]
+    entities = [entity("person", name, message=case)]
+    if "%" in case:
+        entities.append(entity("influence", 150, "150%", message=case))
+    tracker = make_tracker(case, "inform", entities, sender=sender, active_loop="debrief_form",
+                           slots={"requested_slot": "debrief_people", "current_account": "Acme",
+                                  "debrief_problems": "-", "debrief_implications": "-", "debrief_payoffs": "-"})
+    dispatcher, _events = run(ValidateDebriefForm(), tracker, FORMS)
+    check_reply(dispatcher)
+
+
+@pytest.mark.xfail(strict=True, reason="bug: actions/debrief.py keeps only the first 1000 characters of a debrief "
+                                       "answer (short_answer(limit=1000)) and stores it cut off without a word")
+@fuzz_settings(5)
+@given(answer=st.builds(lambda t, n: (t + " ") * n, st.sampled_from(["Peak season capacity is the bottleneck 🙂",
+                                                                    "旺季产能是瓶颈<b>"]), st.integers(40, 60)))
+def test_a_long_debrief_answer_is_stored_whole_or_refused(use_store, answer):
+    sender = new_sender()
+    with use_store.team(team_of(sender)) as scope:
+        scope.get_or_create_account("Acme")
+    tracker = make_tracker(answer, "inform", [], sender=sender, active_loop="debrief_form",
+                           slots={"requested_slot": "debrief_problems", "current_account": "Acme"})
+    dispatcher, _events = run(ValidateDebriefForm(), tracker, FORMS)
+    with use_store.team(team_of(sender)) as scope:
+        stored = [n.description for n in scope.find_account("Acme").needs]
+    told = any("long" in t or "长" in t for t in reply_texts(dispatcher))
+    assert stored == [answer.strip()] or (stored == [] and told), (len(answer), [len(s) for s in stored])
+
+
+@pytest.mark.xfail(strict=True, reason="bug: actions/base.py SalesAction._explain renders invalid_value with "
+                                       "empty value and field for empty_need/empty_summary: "
+                                       "\"I couldn't save “” as . Nothing was changed.\"")
+@fuzz_settings(10)
+@given(action=st.sampled_from([ActionSaveNeed, ActionSaveMeeting]), text=st.sampled_from(["", " ", "\u3000", "\n"]))
+def test_an_empty_need_or_meeting_is_explained(use_store, action, text):
+    tracker = make_tracker(text, "record_need", [], slots={"form_account": "Acme"}, sender=new_sender())
+    dispatcher, _events = run(action(), tracker)
+    for reply in check_reply(dispatcher):
+        assert "“”" not in reply and " as ." not in reply and "不能作为保存" not in reply, reply
+
+
+@pytest.mark.xfail(strict=True, reason="bug: bot/numbers.py gives inf for 309+ digits; bot/store update_deal and "
+                                       "upsert_stakeholder then raise OverflowError, so the rep gets error_generic "
+                                       "instead of the invalid-amount/influence explanation")
+@fuzz_settings(10)
+@given(digits=st.integers(309, 330), kind=st.sampled_from(["amount", "influence"]))
+def test_an_absurdly_large_number_gets_a_polite_explanation(use_store, digits, kind):
+    from tests.fuzz.test_fuzz_nlu import run_components
+
+    text = ("预算" + "9" * digits + "万") if kind == "amount" else ("Bob has " + "9" * digits + "% influence")
+    message = run_components(text, "record_deal" if kind == "amount" else "record_stakeholder", 0)
+    entities = [e for e in message.get("entities") if e["entity"] == kind]
+    assert entities, message.get("entities")
+    action = ActionSaveDeal() if kind == "amount" else ActionSaveStakeholder()
+    tracker = make_tracker(text, "record_deal", entities, slots={"form_account": "Acme", "form_person": "Bob"},
+                           sender=new_sender())
+    dispatcher, _events = run(action, tracker)
+    assert not set(check_reply(dispatcher)) & failures(reply_language(tracker))
+
+
+@pytest.mark.xfail(strict=True, reason="bug: bot/store get_or_create_account accepts a name whose name_key is empty "
+                                       "(\"--\", \"()\", \"·\"): it is saved but can never be found again, and all "
+                                       "such names are one account")
+@fuzz_settings(10)
+@given(name=st.sampled_from(["--", "()", "·", "（）", "-_-", "//", "“ ”()"]))
+def test_a_saved_account_can_be_found_by_its_name(use_store, name):
+    sender = new_sender()
+    dispatcher, _events = run(ActionSaveAccount(), make_tracker("add account", "add_account", [],
+                                                                slots={"form_account": name}, sender=sender))
+    saved = reply_texts(dispatcher)
+    if saved == [i18n.render("invalid_name", "en", limit=MAX_NAME)]:
+        return  # refusing such a name is fine too
+    dispatcher, _events = run(ActionAccountSummary(), make_tracker(f"summary of {name}", "ask_account_summary",
+                                                                   [{"entity": "account", "value": name}],
+                                                                   sender=sender))
+    assert not reply_texts(dispatcher)[0].startswith("I don't have an account"), (saved, reply_texts(dispatcher))
+
+
+@pytest.mark.xfail(strict=True, reason="bug: bot/capture.py Captured.person looks the person up by name_key of the "
+                                       "raw form answer, but the store saved the _clean_name'd name (end ';', ':', "
+                                       "'：' stripped): ActionSaveStakeholder hits `assert main is not None`, "
+                                       "answers error_generic and saves nothing")
+@fuzz_settings(10)
+@given(person=st.sampled_from(["Maria Lopez;", "刘建国：", "Bob:", "'; DROP TABLE accounts;--", "王芳；", "?Tom"]))
+def test_a_person_name_ending_in_punctuation_is_saved(use_store, person):
+    sender = new_sender()
+    tracker = make_tracker(f"{person} is the CFO", "record_stakeholder", [{"entity": "title", "value": "CFO"}],
+                           slots={"form_account": "Acme", "form_person": person}, sender=sender)
+    dispatcher, _events = run(ActionSaveStakeholder(), tracker)
+    assert not set(check_reply(dispatcher, person)) & failures(reply_language(tracker))
+    with use_store.team(team_of(sender)) as scope:
+        assert [p.name for a in scope.list_accounts() for p in a.stakeholders] == [expected_name(person)]
+
+
+@pytest.mark.xfail(strict=True, reason="bug: bot/store _clean_name accepts names with no visible character "
+                                       "(\"\\u202e\", \"\\u200b\", \"\\x00\"): a form answer of an RTL override "
+                                       "creates an invisible account (seen through REST: \"Logged: meeting at \\u202e.\")")
+@fuzz_settings(10)
+@given(name=st.sampled_from(["\u202e", "\u200b", "\x00", "\ufeff\u200d", "\u2066\u2069", "\u0301", "\x1b"]))
+def test_an_invisible_name_is_refused(use_store, name):
+    sender = new_sender()
+    tracker = make_tracker(name, "add_account", [], slots={"form_account": name}, sender=sender)
+    dispatcher, _events = run(ActionSaveAccount(), tracker)
+    with use_store.team(team_of(sender)) as scope:
+        assert scope.list_accounts() == []
+    assert reply_texts(dispatcher) == [i18n.render("invalid_name", reply_language(tracker), limit=MAX_NAME)]
+
+
+@pytest.mark.xfail(strict=True, reason="bug: bot/store _clean_name strips spaces before quotes, not after: "
+                                       "“ Acme ” is stored as ' Acme ' (spaces kept)")
+@fuzz_settings(10)
+@given(name=st.sampled_from(["“ Acme ”", "' Acme'", "\"华东精密 \"", "Acme .", "， Acme"]))
+def test_stored_names_have_no_outer_whitespace(use_store, name):
+    sender = new_sender()
+    run(ActionSaveAccount(), make_tracker("add account", "add_account", [], slots={"form_account": name},
+                                          sender=sender))
+    with use_store.team(team_of(sender)) as scope:
+        stored = [a.name for a in scope.list_accounts()]
+    assert stored and stored == [s.strip() for s in stored], stored
+
+
+def _too_long_for_columns(store: Any) -> List[str]:
+    """Values longer than their VARCHAR(n): SQLite keeps them, PostgreSQL refuses the whole write."""
+    over = []
+    with store.team("fuzz-inspector") as scope:
+        for model in (models.Team, models.User, models.Account, models.Stakeholder, models.Opportunity):
+            for column in model.__table__.columns:
+                if isinstance(column.type, String) and column.type.length:
+                    for row in scope.session.query(model):
+                        value = getattr(row, column.key)
+                        if isinstance(value, str) and len(value) > column.type.length:
+                            over.append(f"{model.__tablename__}.{column.key}: {len(value)} > {column.type.length}")
+    return over
+
+
+@pytest.mark.xfail(strict=True, reason="bug: values longer than their VARCHAR(200) reach the database: name_key "
+                                       "of a valid name grows under NFKC/casefold (U+FDFA is 18 characters), "
+                                       "industry is not length-checked, team/user keys embed any sender id; "
+                                       "PostgreSQL refuses them and the rep is told the database is unreachable")
+@fuzz_settings(10)
+@given(case=st.sampled_from(["name_key", "industry", "sender"]))
+def test_every_stored_value_fits_its_column(use_store, case):
+    sender = "s" * 300 if case == "sender" else new_sender()
+    name = "\ufdfa" * 150 if case == "name_key" else "Acme"
+    entities = [{"entity": "industry", "value": "manufacturing " * 20}] if case == "industry" else []
+    dispatcher, _events = run(ActionSaveAccount(), make_tracker("add account", "add_account", entities,
+                                                                slots={"form_account": name}, sender=sender))
+    check_reply(dispatcher, name)
+    assert not _too_long_for_columns(use_store)
+
+
+@pytest.mark.postgres
+@pytest.mark.xfail(strict=True, reason="bug: on PostgreSQL a NUL character (\\x00) in a message, a 150-character "
+                                       "name whose name_key is longer than 200, or a sender id over 195 characters "
+                                       "makes the write fail; the rep gets error_generic/error_unavailable")
+@fuzz_settings(10)
+@given(case=st.sampled_from(["nul", "name_key", "sender"]))
+def test_on_postgres_hostile_but_valid_input_is_saved(postgres_url, case):
+    import actions.base
+    from bot.store import AccountStore
+    from bot.store.db import make_session_factory
+    from bot.store.migrate import upgrade
+
+    upgrade(postgres_url)
+    store = AccountStore(make_session_factory(postgres_url))
+    actions.base.use_store(store)
+    try:
+        sender = "s" * 300 if case == "sender" else new_sender()
+        name = "\ufdfa" * 150 if case == "name_key" else "Acme"
+        text = "Met them \x00 today" if case == "nul" else "Met them today"
+        tracker = make_tracker(text, "log_meeting", [], slots={"form_account": name}, sender=sender)
+        dispatcher, _events = run(ActionSaveMeeting(), tracker)
+        assert not set(check_reply(dispatcher, name, text)) & failures(reply_language(tracker))
+    finally:
+        actions.base.use_store(None)
+
+
+@pytest.mark.xfail(strict=True, reason="bug: actions/context.py known_names searches a casefolded copy of the "
+                                       "text (ß -> ss, ﬁ -> fi) and uses its offsets on the original text")
+@fuzz_settings(10)
+@given(prefix=st.sampled_from(["ß ", "Straße: ", "ﬁne, ", "ŉ "]), account=st.sampled_from(["Acme", "Globex Corp"]))
+def test_known_names_point_at_the_name_in_the_text(use_store, prefix, account):
+    sender = new_sender()
+    text = f"{prefix}met {account} today"
+    with use_store.team(team_of(sender)) as scope:
+        scope.get_or_create_account(account)
+        found = known_names(scope, text, [])
+    assert found and all(text[e["start"]:e["end"]] == e["value"] for e in found), found
