@@ -32,8 +32,10 @@ _EN_SCALES = {"hundred": 100, "thousand": 1000, "k": 1000, "grand": 1000,
               "million": 1_000_000, "m": 1_000_000, "mn": 1_000_000, "mm": 1_000_000, "mil": 1_000_000,
               "billion": 1_000_000_000, "bn": 1_000_000_000, "b": 1_000_000_000}
 
-CN_NUM = r"[零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟半]+"
-AR_NUM = r"\d+(?:[,，]\d{3})*(?:\.\d+)?"
+_CN_NUMERALS = "零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟半"
+# bounded and anchored on both sides: a long run of numerals is scanned once, not backtracked
+CN_NUM = rf"(?<![{_CN_NUMERALS}])[{_CN_NUMERALS}]{{1,12}}(?![{_CN_NUMERALS}])"
+AR_NUM = r"(?<![\d.])\d{1,15}(?:[,，]\d{3}){0,5}(?:\.\d{1,6})?(?!\d)"
 _EN_NUMWORD = (r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
                r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|"
                r"ninety|hundred)")
@@ -190,7 +192,7 @@ _PATTERNS = [
     ("percent", re.compile(r"(?<![A-Za-z])(?P<frac>in half|by half|halved|half (?:of )?(?:the|their|our|its) budget|"
                            r"a quarter|a third|a fifth|a tenth|two thirds|three quarters)(?![A-Za-z\-])", re.IGNORECASE)),
     # any Chinese fraction: 五分之一 → 20
-    ("percent", re.compile(r"(?P<den>[一二三四五六七八九十两]|\d+)分之(?P<numr>[一二三四五六七八九十两]|\d+)")),
+    ("percent", re.compile(r"(?<!\d)(?P<den>[一二三四五六七八九十两]|\d{1,3})分之(?P<numr>[一二三四五六七八九十两]|\d{1,3})(?!\d)")),
     # percentage points: 5个点
     ("percent", re.compile(rf"(?P<num>{AR_NUM}|{CN_NUM})个点")),
     ("percent", re.compile(rf"(?<![A-Za-z])(?P<num>{EN_WORD})\s?(?:percent|per cent)", re.IGNORECASE)),
@@ -204,7 +206,7 @@ _PATTERNS = [
     # payment terms: net 90, N90, 月结90天 is covered by the day pattern
     ("duration", re.compile(r"(?<![A-Za-z])(?:net|n)\s?(?P<num>\d{2,3})(?P<unit>)(?![\d%])", re.IGNORECASE)),
     ("duration", re.compile(r"(?P<num>[一两二三四五六七八九十]|\d)个半(?P<unit>月)")),
-    ("duration", re.compile(rf"(?<![A-Za-z])(?P<num>\d+|{EN_WORD})\s(?P<unit>days?|weeks?|months?) and a half\b",
+    ("duration", re.compile(rf"(?<![A-Za-z\d])(?P<num>\d{1,4}|{EN_WORD})\s(?P<unit>days?|weeks?|months?) and a half\b",
                             re.IGNORECASE)),
     ("duration", re.compile(r"(?<![\d])(?P<num>\d{1,2}|[一两二三四五六七八九十])(?P<unit>年)(?!代|度|底|初|中|前)")),
     ("duration", re.compile(r"(?<![A-Za-z])(?P<num>a|one|two|three)?\s?(?P<unit>fortnights?)\b", re.IGNORECASE)),

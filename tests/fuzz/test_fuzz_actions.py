@@ -8,6 +8,7 @@ over-long names get the polite invalid-name reply, and no other team's data ever
 from __future__ import annotations
 
 import asyncio
+import math
 import unicodedata
 import uuid
 from typing import Any, Dict, List, Optional
@@ -357,9 +358,6 @@ def test_an_empty_need_or_meeting_is_explained(use_store, action, text):
         assert "“”" not in reply and " as ." not in reply and "不能作为保存" not in reply, reply
 
 
-@pytest.mark.xfail(strict=True, reason="bug: bot/numbers.py gives inf for 309+ digits; bot/store update_deal and "
-                                       "upsert_stakeholder then raise OverflowError, so the rep gets error_generic "
-                                       "instead of the invalid-amount/influence explanation")
 @fuzz_settings(10)
 @given(digits=st.integers(309, 330), kind=st.sampled_from(["amount", "influence"]))
 def test_an_absurdly_large_number_gets_a_polite_explanation(use_store, digits, kind):
@@ -367,8 +365,10 @@ def test_an_absurdly_large_number_gets_a_polite_explanation(use_store, digits, k
 
     text = ("预算" + "9" * digits + "万") if kind == "amount" else ("Bob has " + "9" * digits + "% influence")
     message = run_components(text, "record_deal" if kind == "amount" else "record_stakeholder", 0)
+    # numbers.py reads at most 15 digits as a number, so such a run is no value at all;
+    # whatever is extracted, the action must answer politely
     entities = [e for e in message.get("entities") if e["entity"] == kind]
-    assert entities, message.get("entities")
+    assert all(math.isfinite(float(e["value"])) for e in entities), entities
     action = ActionSaveDeal() if kind == "amount" else ActionSaveStakeholder()
     tracker = make_tracker(text, "record_deal", entities, slots={"form_account": "Acme", "form_person": "Bob"},
                            sender=new_sender())

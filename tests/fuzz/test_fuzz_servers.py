@@ -108,8 +108,6 @@ def test_rest_malformed_requests_never_get_a_5xx_or_a_stack_trace(fuzz_servers, 
     check_answer(status, raw, body.decode("utf-8", "replace"))
 
 
-@pytest.mark.xfail(strict=True, reason="bug: Rasa's RestInput (credentials.yml `rest:`) calls request.json.get(): "
-                                       "an empty body or JSON that is not an object (null, [], \"x\", 1) is a 500")
 @fuzz_settings(10)
 @given(body=st.sampled_from([b"", b"null", b"[]", b"[1, 2]", b'"hi"', b"1", b"true",
                              b'[{"sender": "a", "message": "hi"}]']))
@@ -159,9 +157,6 @@ def test_rest_huge_message_gets_a_reply_without_internals(huge_replies, lang):
     assert status == 200 and check_answer(status, raw)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: message_too_long (bot/content/messages/general.yml) is enforced "
-                                       "nowhere: a 100 KB REST message goes through the NLU (seconds of CPU; with "
-                                       "long digit runs, minutes) and is processed")
 @pytest.mark.parametrize("lang", list(HUGE))
 def test_rest_huge_message_is_refused_with_a_clear_reply_in_the_users_language(huge_replies, lang):
     status, raw = huge_replies[lang]
@@ -245,9 +240,6 @@ def test_a_rest_sender_never_sees_another_teams_accounts(fuzz_servers, secrets_o
     assert not [m for m in secrets_of_others if m in shown], shown[:500]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: Rasa's RestInput takes input_channel from the request body, so a REST "
-                                       "client claiming input_channel \"slack\" with metadata.identity is trusted "
-                                       "by bot/identity.py as a verified Slack user: any team's accounts are readable")
 @fuzz_settings(6)
 @given(message=st.sampled_from(["list my accounts", "show the power map of Fuzzco", "export everything on Fuzzco"]),
        channel=st.sampled_from(["slack"]))
