@@ -173,7 +173,9 @@ def test_allowed_origins(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_credentials_configure_the_web_channel() -> None:
     credentials = yaml.safe_load((REPO / "credentials.yml").read_text())
-    assert "rest" in credentials and "socketio" not in credentials
+    # the hardened REST channel instead of Rasa's (bot/channels/rest.py); no stock socketio
+    assert "bot.channels.rest.RestChannel" in credentials
+    assert "rest" not in credentials and "socketio" not in credentials
     config = credentials["bot.channels.socketio.WebInput"]
     assert config == {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered",
                       "session_persistence": True}
