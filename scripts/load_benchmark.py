@@ -820,6 +820,8 @@ PROFILE_ROWS = [  # (label, file suffix, function): cumulative time of that func
     ("  RulePolicy", "rasa/core/policies/rule_policy.py", "predict_action_probabilities"),
     ("  MemoizationPolicy", "rasa/core/policies/memoization.py", "predict_action_probabilities"),
     ("  TEDPolicy", "rasa/core/policies/ted_policy.py", "predict_action_probabilities"),
+    ("  RulePolicy's debug text of every state (built even when not logged)", "rasa/core/policies/policy.py",
+     "format_tracker_states"),
     ("tracker.applied_events (all callers)", "rasa/shared/core/trackers.py", "applied_events"),
     ("action calls: tracker + domain to JSON (_action_call_format)", "rasa/core/actions/action.py",
      "_action_call_format"),
@@ -840,7 +842,10 @@ def phase_profile(args: argparse.Namespace) -> Dict[str, Any]:
     import logging
     import pstats
 
-    for name in ("rasa", "tensorflow", "absl", "bot", "urllib3", "asyncio"):
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)  # as `rasa run` does (at INFO); debug lines are filtered, not printed
+    for name in ("", "rasa", "tensorflow", "absl", "bot", "urllib3", "asyncio"):
         logging.getLogger(name).setLevel(logging.WARNING)
     turns = long_conversation(args.long_turns)
     windows = {"early": (21, 50), "late": (len(turns) - 29, len(turns))}
