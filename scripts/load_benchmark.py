@@ -20,10 +20,13 @@ Phases (``--phases``, comma list):
                load, policy prediction, action-server call) measured at turn 50 and at the last turn.
 - ``memory``   RSS of the Rasa and action server processes sampled over ``--memory-turns`` (10,000)
                mixed turns at ``--memory-concurrency`` conversations; if the first turns project a run
-               longer than ``--memory-budget`` seconds the run is cut to 3,000 turns (recorded).
+               longer than about ``--memory-budget`` seconds (1.2x) the run is cut to 3,000 turns (recorded).
+- ``profile``  (only when named) cProfile of Rasa's agent in this process over turns 21-50 and the
+               last 30 of the ``long`` conversation: where the growing time goes.
 
 Errors per phase: non-200 answers, empty replies, timeouts (``--timeout``), refused connections, and
-the Rasa server's own "try again" replies (bot/resilience.py: action call failed or took too long).
+the bot's own failure replies: bot/resilience.py's "took too long" / "try again" (action call failed
+or exceeded ACTION_TIMEOUT_SECONDS), the actions' generic / database-unavailable errors, the NLU fallback.
 
 Before each measured step the script waits (up to ``--quiet-wait`` s) until the 1-minute load
 average is below ``--quiet-load`` and prints the load average with the figures; it also records
@@ -892,15 +895,15 @@ def phase_profile(args: argparse.Namespace) -> Dict[str, Any]:
         for label, suffix, func in PROFILE_ROWS:
             ct = sum(v[3] for (file, _, name), v in stats.items() if file.endswith(suffix) and name == func)
             rows[label] = round(ct * 1000 / n, 1)
-        result["windows"][key] = {"turns": f"{lo}-{hi}", "unprofiled_p50_ms": round(pct(got["times"][lo - 1:hi], .5), 1),
+        result["windows"][key] = {"turns": f"{lo}-{hi}", "p50_ms_profiler_on": round(pct(got["times"][lo - 1:hi], .5), 1),
                                   "profiled_ms_per_turn": rows}
-    print(f"  profile ({got['events']} events at the end), ms per turn under cProfile:")
+    print(f"  profile ({got['events']} events at the end, load before {got['load_before']}), ms per turn under cProfile:")
     print(f"    {'':<72} {'early':>8} {'late':>8}")
     for label, _, _ in PROFILE_ROWS:
         print(f"    {label:<72} {result['windows']['early']['profiled_ms_per_turn'][label]:>8.1f}"
               f" {result['windows']['late']['profiled_ms_per_turn'][label]:>8.1f}")
-    print(f"    {'unprofiled p50 of the same turns':<72} {result['windows']['early']['unprofiled_p50_ms']:>8.1f}"
-          f" {result['windows']['late']['unprofiled_p50_ms']:>8.1f}", flush=True)
+    print(f"    {'wall-clock p50 of the same turns (profiler on)':<72} {result['windows']['early']['p50_ms_profiler_on']:>8.1f}"
+          f" {result['windows']['late']['p50_ms_profiler_on']:>8.1f}", flush=True)
     return result
 
 
