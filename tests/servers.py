@@ -62,6 +62,7 @@ class Servers:
     database_url: str
     tracker_db: Path
     extra_env: Dict[str, str] = field(default_factory=dict)
+    credentials: Optional[Path] = None  # default: the repository's credentials.yml
     action_port: int = field(default_factory=free_port)
     rasa_port: int = field(default_factory=free_port)
     procs: Dict[str, subprocess.Popen] = field(default_factory=dict)
@@ -99,10 +100,14 @@ class Servers:
         log = self.workdir / "rasa.log"
         cmd = [str(VENV_BIN / "rasa"), "run", "--model", str(self.model), "--enable-api", "--interface", "127.0.0.1",
                "--port", str(self.rasa_port), "--endpoints", str(self.endpoints_file()), "--credentials",
-               str(REPO / "credentials.yml")]
+               str(self.credentials or REPO / "credentials.yml"), *self.rasa_args()]
         self.procs["rasa"] = subprocess.Popen(cmd, cwd=REPO, env=base_env(**self.extra_env), stdout=log.open("w"),
                                               stderr=subprocess.STDOUT)
         wait_until(f"{self.rasa_url}/status", self.procs["rasa"], log)
+
+    def rasa_args(self) -> List[str]:
+        """Further `rasa run` arguments (subclasses add e.g. `--cors`)."""
+        return []
 
     def stop(self, name: str) -> None:
         proc = self.procs.pop(name, None)

@@ -12,7 +12,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, List, Optional
 
 import pytest
 
@@ -68,15 +68,8 @@ class WebServers(Servers):
     def web_url(self) -> str:
         return f"http://127.0.0.1:{self.web_port}"
 
-    def start_rasa(self) -> None:
-        log = self.workdir / "rasa.log"
-        cmd = [str(VENV_BIN / "rasa"), "run", "--model", str(self.model), "--enable-api", "--interface", "127.0.0.1",
-               "--port", str(self.rasa_port), "--endpoints", str(self.endpoints_file()),
-               "--credentials", str(REPO / "credentials.yml"),
-               "--cors", self.web_url, f"http://localhost:{self.web_port}"]
-        self.procs["rasa"] = subprocess.Popen(cmd, cwd=REPO, env=base_env(**self.extra_env), stdout=log.open("w"),
-                                              stderr=subprocess.STDOUT)
-        wait_until(f"{self.rasa_url}/status", self.procs["rasa"], log)
+    def rasa_args(self) -> List[str]:
+        return ["--cors", self.web_url, f"http://localhost:{self.web_port}"]
 
     def start_web(self) -> None:
         log = self.workdir / "web.log"

@@ -16,7 +16,6 @@ import hmac
 import json
 import logging
 import socket
-import subprocess
 import threading
 import time
 import urllib.error
@@ -46,7 +45,7 @@ from bot.channels.slack import (
     verify_signature,
 )
 from tests.conftest import MODEL_PATH
-from tests.servers import VENV_BIN, Servers, base_env, http_json, wait_until
+from tests.servers import Servers, http_json
 
 TOKEN = "xoxb-test-bot-token-1234"
 SECRET = "test-signing-secret-8f1e2d"
@@ -698,29 +697,12 @@ async def test_no_secrets_or_message_text_are_logged_at_info(fake_slack, caplog)
 
 # =========================================================================== end to end: rasa run
 
-@dataclass
-class SlackServers(Servers):
-    """`Servers`, but `rasa run` gets our own credentials file (tests/servers.py always uses the repo's)."""
-
-    credentials: Optional[Path] = None
-
-    def start_rasa(self) -> None:
-        log = self.workdir / "rasa.log"
-        cmd = [str(VENV_BIN / "rasa"), "run", "--model", str(self.model), "--enable-api", "--interface", "127.0.0.1",
-               "--port", str(self.rasa_port), "--endpoints", str(self.endpoints_file()), "--credentials",
-               str(self.credentials)]
-        self.procs["rasa"] = subprocess.Popen(cmd, cwd=Path(__file__).resolve().parents[2],
-                                              env=base_env(**self.extra_env), stdout=log.open("w"),
-                                              stderr=subprocess.STDOUT)
-        wait_until(f"{self.rasa_url}/status", self.procs["rasa"], log)
-
-
 E2E_CHANNEL = "C0SALES"
 
 
 @dataclass
 class SlackE2E:
-    servers: SlackServers
+    servers: Servers
     fake: FakeSlack
     chart_dir: Path
     public_base_url: str
@@ -785,7 +767,7 @@ def slack_e2e(tmp_path_factory, fake_slack) -> Iterator[SlackE2E]:
     chart_dir, public = workdir / "charts", "https://coach.example.com"
     env = {"CHART_DIR": str(chart_dir), "PUBLIC_BASE_URL": public, "REDIS_URL": "", "DEFAULT_TEAM": "",
            "SLACK_BOT_TOKEN": "", "SLACK_SIGNING_SECRET": "", "SLACK_API_URL": ""}
-    servers = SlackServers(workdir=workdir, model=MODEL_PATH, database_url=url, tracker_db=workdir / "tracker.db",
+    servers = Servers(workdir=workdir, model=MODEL_PATH, database_url=url, tracker_db=workdir / "tracker.db",
                            extra_env=env, credentials=credentials)
     try:
         servers.start_actions()

@@ -20,7 +20,6 @@ import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Optional
 
 import aiohttp
@@ -45,7 +44,7 @@ from bot.channels.wecom import (
     split_utf8,
 )
 from tests.conftest import MODEL_PATH
-from tests.servers import VENV_BIN, Servers, base_env, http_json, wait_until
+from tests.servers import Servers, http_json
 
 # WeCom's published sample (WXBizMsgCrypt sample code, "验证回调URL" and "对用户回复的消息解密").
 VECTOR_CORP = "wx5823bf96d3bd56c7"
@@ -723,27 +722,8 @@ async def test_two_rasa_processes_sharing_redis_process_a_retry_once(fake, start
 
 
 @dataclass
-class WeComServers(Servers):
-    """`Servers`, with `rasa run` reading our credentials file (REST + this channel)."""
-
-    credentials: Optional[Path] = None
-
-    def start_rasa(self) -> None:
-        import subprocess
-
-        log = self.workdir / "rasa.log"
-        cmd = [str(VENV_BIN / "rasa"), "run", "--model", str(self.model), "--enable-api", "--interface", "127.0.0.1",
-               "--port", str(self.rasa_port), "--endpoints", str(self.endpoints_file()), "--credentials",
-               str(self.credentials)]
-        self.procs["rasa"] = subprocess.Popen(cmd, cwd=Path(__file__).resolve().parents[2],
-                                              env=base_env(**self.extra_env), stdout=log.open("w"),
-                                              stderr=subprocess.STDOUT)
-        wait_until(f"{self.rasa_url}/status", self.procs["rasa"], log)
-
-
-@dataclass
 class Deployment:
-    servers: WeComServers
+    servers: Servers
     fake: FakeWeCom
 
     @property
@@ -786,7 +766,7 @@ def deployment(tmp_path_factory) -> Any:
         "bot.channels.wecom.WeComInput:\n"
         f'  corp_id: "{CORP}"\n  agent_id: "{AGENT}"\n  secret: "{SECRET}"\n  token: "{TOKEN}"\n'
         f'  encoding_aes_key: "{AES_KEY}"\n  api_base: "{fake.url}"\n')
-    servers = WeComServers(workdir=workdir, model=MODEL_PATH, database_url=url, tracker_db=workdir / "tracker.db",
+    servers = Servers(workdir=workdir, model=MODEL_PATH, database_url=url, tracker_db=workdir / "tracker.db",
                            credentials=credentials, extra_env={"REDIS_URL": ""})
     try:
         servers.start_actions()
