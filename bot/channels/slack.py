@@ -18,6 +18,8 @@ What it adds to the built-in channel (see docs/channels-slack.md):
   ``ts`` (Slack sends both ``message`` and ``app_mention`` for one mention), in memory or in
   Redis (``SET NX EX``) when ``REDIS_URL`` is set; a retry of a seen event gets 200 and is
   dropped.
+* **Malformed bodies get 400**: a correctly signed body whose fields do not have the JSON
+  types Slack sends (a non-string ``text``, a non-object ``user``, …) is refused, never a 500.
 * **Quick acknowledgement**: the message is handed to Rasa in a background task and the
   webhook answers at once (Slack wants a 200 within 3 seconds).
 * **Verified identity**: ``metadata["identity"] = {"team": team_id, "user": user_id}`` (see
@@ -74,6 +76,38 @@ USER_SUBTYPES = frozenset({"thread_broadcast", "file_share"})
 INTERACTIVE_TYPES = frozenset({"button", "static_select", "overflow"})
 
 Handler = Callable[[UserMessage], Awaitable[Any]]
+
+
+class Malformed(ValueError):
+    """A signed body whose fields do not have the JSON types Slack sends (answered with 400)."""
+
+
+def _text_field(container: dict[str, Any], key: str) -> Optional[str]:
+    """A field Slack sends as a string: the string, None when absent, `Malformed` otherwise."""
+    value = container.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise Malformed(f"{key!r} is not a string")
+
+
+def _object_field(container: dict[str, Any], key: str) -> dict[str, Any]:
+    """A field Slack sends as an object: the object, {} when absent, `Malformed` otherwise."""
+    value = container.get(key)
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return value
+    raise Malformed(f"{key!r} is not an object")
+
+
+def _list_field(container: dict[str, Any], key: str, item: type) -> list[Any]:
+    """A field Slack sends as a list of `item`: the list, [] when absent, `Malformed` otherwise."""
+    value = container.get(key)
+    if value is None:
+        return []
+    if isinstance(value, list) and all(isinstance(v, item) for v in value):
+        return value
+    raise Malformed(f"{key!r} is not a list of {item.__name__}")
 
 
 # --------------------------------------------------------------------------- settings
@@ -447,7 +481,11 @@ class SlackChannel(SlackInput):
                     if "payload" not in form:
                         return response.text("")  # ssl_check and the like
                     return await self._on_interaction(json.loads(form["payload"][0]), on_new_message)
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError):  # Malformed included
+                return response.text("Malformed body.", status=400)
+            except (TypeError, AttributeError, KeyError) as exc:
+                # A field of a type the checks above missed: still the sender's fault, never a 500.
+                logger.warning("Refused a signed Slack body with unexpected field types (%s)", type(exc).__name__)
                 return response.text("Malformed body.", status=400)
             return response.text("Unsupported content type.", status=415)
 
@@ -480,36 +518,44 @@ class SlackChannel(SlackInput):
         if body.get("type") != "event_callback" or not isinstance(body.get("event"), dict):
             return response.text("")
         event: dict[str, Any] = body["event"]
-        team = body.get("team_id") or event.get("team")
-        user = event.get("user")
+        if event.get("type") not in ("message", "app_mention"):
+            return response.text("")  # other events have shapes of their own; none is for Rasa
+        # A message event: every field read below must have the type Slack sends, or it is a 400.
+        team = _text_field(body, "team_id") or _text_field(event, "team")
+        user = _text_field(event, "user")
+        channel = _text_field(event, "channel")
+        ts, thread_ts = _text_field(event, "ts"), _text_field(event, "thread_ts")
+        user_team, event_id = _text_field(event, "user_team"), _text_field(body, "event_id")
+        channel_type = _text_field(event, "channel_type")
+        raw_text = _text_field(event, "text")
+        _text_field(event, "subtype")  # read by _is_person_message
+        bot_users = self._bot_user_ids(body)
         if not self._is_person_message(event) or not team or not user:
             logger.debug("Ignored a Slack event that is not a user message")
             return response.text("")
-        if body.get("is_ext_shared_channel") and event.get("user_team") and event["user_team"] != team:
+        if body.get("is_ext_shared_channel") and user_team and user_team != team:
             logger.info("Ignored a message from another organisation's user in a shared channel")
             return response.text("")
 
-        channel = event.get("channel")
-        bot_users = self._bot_user_ids(body)
         metadata = {
             "out_channel": channel,
-            "thread_id": event.get("thread_ts") or event.get("ts"),
-            "in_thread": bool(event.get("thread_ts")),
-            "ts": event.get("ts"),
+            "thread_id": thread_ts or ts,
+            "in_thread": bool(thread_ts),
+            "ts": ts,
             "event_type": event.get("type"),
-            "channel_type": event.get("channel_type"),
+            "channel_type": channel_type,
             "users": bot_users,
             "identity": {"team": team, "user": user},
         }
         if not self._is_supported_channel(body, metadata):
             logger.info("Ignored a Slack message in a channel the bot does not serve")
             return response.text("")
-        text = clean_user_text(event.get("text") or "", bot_users)
+        text = clean_user_text(raw_text or "", bot_users)
         if not text:
             return response.text("")
 
-        keys = [f"event:{body['event_id']}"] if body.get("event_id") else []
-        keys.append(f"msg:{team}:{channel}:{event.get('ts')}")
+        keys = [f"event:{event_id}"] if event_id else []
+        keys.append(f"msg:{team}:{channel}:{ts}")
         if not await self._first_time(keys):
             retry = request.headers.get(self.retry_num_header or "x-slack-retry-num")
             logger.info("Dropped a duplicate Slack event%s", f" (retry {retry})" if retry else "")
@@ -520,35 +566,36 @@ class SlackChannel(SlackInput):
     async def _on_interaction(self, payload: Any, on_new_message: Handler) -> HTTPResponse:
         if not isinstance(payload, dict) or payload.get("type") != "block_actions":
             return response.text("")
-        actions = payload.get("actions") or []
-        if not actions or actions[0].get("type") not in INTERACTIVE_TYPES:
+        actions = _list_field(payload, "actions", dict)
+        kind = _text_field(actions[0], "type") if actions else None
+        if kind not in INTERACTIVE_TYPES:
             return response.text("")
         action = actions[0]
-        text = self._get_interactive_response(action)
-        person = payload.get("user") or {}
-        user = person.get("id")
-        team = (payload.get("team") or {}).get("id") or person.get("team_id")
+        text = self._interactive_text(action)
+        person, workspace = _object_field(payload, "user"), _object_field(payload, "team")
+        message, container = _object_field(payload, "message"), _object_field(payload, "container")
+        user, person_team = _text_field(person, "id"), _text_field(person, "team_id")
+        team = _text_field(workspace, "id") or person_team
+        channel = _text_field(_object_field(payload, "channel"), "id") or _text_field(container, "channel_id")
+        thread = _text_field(message, "thread_ts") or _text_field(container, "thread_ts")
+        ts = _text_field(message, "ts") or _text_field(container, "message_ts")
+        click = _text_field(action, "action_ts") or _text_field(payload, "trigger_id")
         if not text or not user or not team:
             return response.text("")  # e.g. a link button: nothing to send to Rasa
-        if person.get("team_id") and person["team_id"] != team and not payload.get("enterprise"):
+        if person_team and person_team != team and not payload.get("enterprise"):
             logger.info("Ignored a button click by a user of another workspace")
             return response.text("")
 
-        message = payload.get("message") or {}
-        container = payload.get("container") or {}
-        channel = (payload.get("channel") or {}).get("id") or container.get("channel_id")
-        thread = message.get("thread_ts") or container.get("thread_ts")
         metadata = {
             "out_channel": channel,
-            "thread_id": thread or message.get("ts") or container.get("message_ts"),
+            "thread_id": thread or ts,
             "in_thread": bool(thread),
-            "ts": message.get("ts") or container.get("message_ts"),
+            "ts": ts,
             "event_type": "block_actions",
             "users": [],
             "identity": {"team": team, "user": user},
         }
-        key = f"action:{team}:{user}:{action.get('action_ts') or payload.get('trigger_id')}"
-        if not await self._first_time([key]):
+        if not await self._first_time([f"action:{team}:{user}:{click}"]):
             return response.text("")
         self._dispatch(on_new_message, text, f"{team}:{user}", metadata)
         return response.text("")
@@ -557,15 +604,24 @@ class SlackChannel(SlackInput):
 
     @staticmethod
     def _is_person_message(event: dict[str, Any]) -> bool:
-        return (event.get("type") in {"message", "app_mention"}
+        subtype, text = event.get("subtype"), event.get("text")
+        return (event.get("type") in ("message", "app_mention")
                 and not event.get("bot_id") and not event.get("bot_profile")
-                and (event.get("subtype") is None or event.get("subtype") in USER_SUBTYPES)
+                and (subtype is None or (isinstance(subtype, str) and subtype in USER_SUBTYPES))
                 and not event.get("hidden")
-                and bool(event.get("text")))
+                and isinstance(text, str) and bool(text))
+
+    @staticmethod
+    def _interactive_text(action: dict[str, Any]) -> Optional[str]:
+        """The payload a button or menu choice sends to Rasa (None for a link button)."""
+        if action.get("type") == "button":
+            return _text_field(action, "value")
+        return _text_field(_object_field(action, "selected_option"), "value")  # static_select, overflow
 
     def _bot_user_ids(self, body: dict[str, Any]) -> list[str]:
-        users = [a.get("user_id") for a in body.get("authorizations") or [] if a.get("is_bot", True)]
-        users += list(body.get("authed_users") or [])
+        users: list[Any] = [_text_field(a, "user_id") for a in _list_field(body, "authorizations", dict)
+                            if a.get("is_bot", True)]
+        users += _list_field(body, "authed_users", str)
         if self._bot_user_id:
             users.append(self._bot_user_id)
         return [u for u in dict.fromkeys(users) if u]
