@@ -20,6 +20,8 @@ What it adds to the built-in channel (see docs/channels-slack.md):
   dropped.
 * **Malformed bodies get 400**: a correctly signed body whose fields do not have the JSON
   types Slack sends (a non-string ``text``, a non-object ``user``, …) is refused, never a 500.
+* **One message limit**: NUL characters are removed, and a message over ``MAX_MESSAGE_CHARS``
+  (`bot.channels.limits`) never reaches Rasa; the rep gets ``message_too_long`` in their language.
 * **Quick acknowledgement**: the message is handed to Rasa in a background task and the
   webhook answers at once (Slack wants a 200 within 3 seconds).
 * **Verified identity**: ``metadata["identity"] = {"team": team_id, "user": user_id}`` (see
@@ -56,6 +58,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import media
+from bot.channels.limits import clean, too_long_reply
 
 logger = logging.getLogger(__name__)
 
@@ -550,7 +553,7 @@ class SlackChannel(SlackInput):
         if not self._is_supported_channel(body, metadata):
             logger.info("Ignored a Slack message in a channel the bot does not serve")
             return response.text("")
-        text = clean_user_text(raw_text or "", bot_users)
+        text = clean_user_text(clean(raw_text or ""), bot_users)
         if not text:
             return response.text("")
 
@@ -571,7 +574,7 @@ class SlackChannel(SlackInput):
         if kind not in INTERACTIVE_TYPES:
             return response.text("")
         action = actions[0]
-        text = self._interactive_text(action)
+        text = clean(self._interactive_text(action) or "")
         person, workspace = _object_field(payload, "user"), _object_field(payload, "team")
         message, container = _object_field(payload, "message"), _object_field(payload, "container")
         user, person_team = _text_field(person, "id"), _text_field(person, "team_id")
@@ -641,11 +644,27 @@ class SlackChannel(SlackInput):
         return None
 
     def _dispatch(self, on_new_message: Handler, text: str, sender: str, metadata: dict[str, Any]) -> None:
-        """Hands the message to Rasa in the background; the webhook answers right away."""
-        message = UserMessage(text, self.get_output_channel(metadata.get("out_channel"), self._reply_thread(metadata)),
-                              self._conversation_id(sender, metadata), input_channel=self.name(),
-                              metadata=metadata)
+        """Hands the message to Rasa in the background; the webhook answers right away.
+
+        A message over the limit (`bot.channels.limits`) never reaches Rasa: the rep gets the
+        polite refusal in their language, in the same conversation and thread.
+        """
+        output = self.get_output_channel(metadata.get("out_channel"), self._reply_thread(metadata))
+        conversation = self._conversation_id(sender, metadata)
+        refusal = too_long_reply(text)
+        if refusal:
+            logger.info("Refused a Slack message of %s characters (over the limit)", len(text))
+            self._spawn(self._refuse(output, conversation, refusal))
+            return
+        message = UserMessage(text, output, conversation, input_channel=self.name(), metadata=metadata)
         self._spawn(self._handle(on_new_message, message))
+
+    @staticmethod
+    async def _refuse(output: OutputChannel, recipient: str, refusal: str) -> None:
+        try:
+            await output.send_text_message(recipient, refusal)
+        except Exception as exc:  # noqa: BLE001 - a background task must not die silently
+            logger.error("Could not deliver the too-long reply to Slack (%s)", type(exc).__name__)
 
     @staticmethod
     async def _handle(on_new_message: Handler, message: UserMessage) -> None:

@@ -18,7 +18,10 @@ name ``web``). Two kinds of sockets:
   message) resumes that conversation; anything the server did not sign starts a
   fresh one. Anonymous messages carry no identity, so each is its own solo team.
 
-Client-sent ``metadata["identity"]`` is always dropped. Browser origins are
+Client-sent ``metadata["identity"]`` is always dropped. NUL characters are removed
+from a message, and one over ``MAX_MESSAGE_CHARS`` (`bot.channels.limits`) is not
+processed: the socket gets the polite ``message_too_long`` reply in the rep's
+language instead. Browser origins are
 limited to ``WEB_ALLOWED_ORIGINS`` (comma list; default the local web page,
 ``http://127.0.0.1:8000`` and ``http://localhost:8000``). The events stay those of
 Rasa's socket.io channel (``session_request``/``session_confirm``, ``user_uttered``,
@@ -50,11 +53,11 @@ from socketio import AsyncServer
 from socketio.exceptions import ConnectionRefusedError as Refused
 
 from bot import REPO_DIR
+from bot.channels.limits import clean, too_long_reply
 
 logger = logging.getLogger(__name__)
 
 MAX_TOKEN_CHARS = 8192
-MAX_MESSAGE_CHARS = 5000
 MAX_CLAIM_CHARS = 128
 DEFAULT_LEEWAY_SECONDS = 10
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -394,7 +397,10 @@ class WebInput(SocketIOInput):
             if not isinstance(data, dict):
                 return
             text = data.get("message", "")
-            if not isinstance(text, str) or not text.strip():
+            if not isinstance(text, str):
+                return
+            text = clean(text)
+            if not text.strip():
                 return
             session = await sio.get_session(sid, namespace=namespace)
             if not session.get("signed"):
@@ -416,8 +422,13 @@ class WebInput(SocketIOInput):
             if session.get("signed"):
                 metadata["identity"] = dict(session["identity"])
 
-            message = UserMessage(text[:MAX_MESSAGE_CHARS], WebOutput(sio, self.bot_message_evt, namespace),
-                                  session["sender_id"], input_channel=self.name(), metadata=metadata)
+            output = WebOutput(sio, self.bot_message_evt, namespace)
+            refusal = too_long_reply(text)
+            if refusal:  # never cut and handed on: the rep is told, in their language, and Rasa sees nothing
+                logger.info("web socket %s: refused a message of %s characters (over the limit)", sid, len(text))
+                await output.send_text_message(session["sender_id"], refusal)
+                return
+            message = UserMessage(text, output, session["sender_id"], input_channel=self.name(), metadata=metadata)
             await on_new_message(message)
 
         return bp

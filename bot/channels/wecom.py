@@ -11,6 +11,10 @@ WeCom calls ``/webhooks/wecom/webhook``:
   at once and process the message in a background task, deduplicated on
   ``MsgId`` so WeCom's retries are handled once.
 
+NUL characters are removed from a text message; one over ``MAX_MESSAGE_CHARS``
+(`bot.channels.limits`) never reaches Rasa, the user gets ``message_too_long`` in their
+language through the message API instead.
+
 Replies do not go back in the HTTP answer: `WeComOutput` sends them through the
 message API (``/cgi-bin/message/send``) with a cached access token. The crypto is
 wechatpy's (``wechatpy.enterprise.crypto.WeChatCrypto``).
@@ -42,6 +46,8 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from bot.channels.limits import clean, too_long_reply
 
 logger = logging.getLogger(__name__)
 
@@ -722,7 +728,13 @@ class WeComInput(InputChannel):
             logger.debug("WeCom: processing failure details", exc_info=True)
 
     async def _handle_text(self, sender: str, user: str, msg: dict[str, Any], on_new_message: OnNewMessage) -> None:
-        text = str(msg.get("Content") or "").strip()
+        text = clean(str(msg.get("Content") or "")).strip()
+        refusal = too_long_reply(text)
+        if refusal:
+            # Never handed to Rasa; the options offered before stay answerable.
+            logger.info("WeCom: refused a message of %s characters (over the limit)", len(text))
+            await WeComOutput(self.client, self.buttons).send_text_message(sender, refusal)
+            return
         options = self.buttons.take(sender)
         number = choice_number(text) if options else None
         chose = None

@@ -31,9 +31,10 @@ from sanic import Sanic
 from wechatpy.enterprise.crypto import WeChatCrypto
 
 from bot import i18n
+from bot.channels.limits import max_message_chars
 from bot.channels.slack import MemoryDedupe as SlackDedupe
 from bot.channels.slack import SlackChannel
-from bot.channels.socketio import MAX_MESSAGE_CHARS, SessionSigner, TokenVerifier, WebInput
+from bot.channels.socketio import SessionSigner, TokenVerifier, WebInput
 from bot.channels.wecom import MAX_BODY_BYTES, MemoryDedupe, WeComConfig, WeComInput, signature
 from tests.fuzz.conftest import fuzz_settings, http, json_values, mixed_text
 
@@ -469,14 +470,14 @@ def test_web_socket_handlers_survive_any_payload(auth, data):
         assert "identity" not in (message.metadata or {})  # anonymous: client-sent identity is dropped
 
 
-@pytest.mark.xfail(strict=True, reason="bug: bot/channels/socketio.py cuts a message to MAX_MESSAGE_CHARS "
-                                       "(text[:5000]) and hands the rest to Rasa silently; message_too_long "
-                                       "(bot/content/messages/general.yml) is never sent")
 @fuzz_settings(5)
-@given(unit=st.sampled_from(["Met Maria at Acme today 🙂 <b>x</b> ", "今天和刘建国开了会，他说预算两百万。"]),
+@given(unit=st.sampled_from(["Met Maria at Acme today 🙂 <b>x</b> ", "今天和刘建国开了会，他说预算两百万。",
+                             "今天和劉建國開了會，他說預算兩百萬。"]),
        extra=st.integers(1, 3000))
+@example(unit="Met Maria at Acme today 🙂 <b>x</b> ", extra=1)
 def test_web_oversized_message_is_refused_with_a_clear_reply_not_cut(unit, extra):
-    text = (unit * (MAX_MESSAGE_CHARS // len(unit) + 2))[:MAX_MESSAGE_CHARS + extra]
+    limit = max_message_chars()
+    text = (unit * (limit // len(unit) + 2))[:limit + extra]
 
     async def scenario() -> Tuple[List[UserMessage], List[Tuple[str, Any]]]:
         channel, fake, received = web_channel()
@@ -486,8 +487,24 @@ def test_web_oversized_message_is_refused_with_a_clear_reply_not_cut(unit, extra
         return received, fake.emitted
 
     received, emitted = asyncio.run(scenario())
-    assert all(m.text == text for m in received), "the message reached Rasa cut short"
-    if not received:
-        lang = "zh-Hans" if "刘" in text else "en"
-        prefix = i18n.render("message_too_long", lang, length=len(text), limit=MAX_MESSAGE_CHARS)[:12]
-        assert any(prefix in json.dumps(data, ensure_ascii=False) for _event, data in emitted), emitted
+    assert received == [], "an over-long message reached Rasa"
+    lang = "zh-Hant" if "劉" in unit else "zh-Hans" if "刘" in unit else "en"
+    expected = i18n.render("message_too_long", lang, length=f"{len(text):,}", limit=f"{limit:,}")
+    assert ("bot_uttered", {"text": expected}) in emitted, emitted
+
+
+@fuzz_settings(20)
+@given(head=mixed_text(2), nuls=st.integers(1, 3))
+def test_web_message_reaches_rasa_without_nul_characters(head, nuls):
+    text = "\x00" * nuls + "Met Maria at Acme" + "\x00" + head
+
+    async def scenario() -> List[UserMessage]:
+        channel, fake, received = web_channel()
+        await fake.handlers["connect"]("sid-1", {}, None)
+        await fake.handlers["session_request"]("sid-1", {})
+        await fake.handlers["user_uttered"]("sid-1", {"message": text})
+        await fake.handlers["user_uttered"]("sid-1", {"message": "\x00" * nuls})  # nothing but NULs: nothing
+        return received
+
+    [message] = asyncio.run(scenario())
+    assert message.text == text.replace("\x00", "").strip()  # (Rasa's UserMessage strips every text)
