@@ -13,7 +13,10 @@ rolls back completely on error, so a failed turn never leaves half a record.
 """
 from __future__ import annotations
 
+import hashlib
+import math
 import re
+import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -40,6 +43,9 @@ __all__ = [
     "AccountStore",
     "TeamScope",
     "InvalidFact",
+    "clean_name",
+    "lookup_key",
+    "store_key",
     "Account",
     "Stakeholder",
     "Opportunity",
@@ -69,13 +75,80 @@ class InvalidFact(ValueError):
         self.params = params
 
 
-def _clean_name(name: Optional[str]) -> str:
-    name = (name or "").strip().strip("，,。.：:;；!！?？\"'“”")
-    if not name:
+#: quotes and end punctuation trimmed from both ends of a name
+NAME_PUNCT = "，,。.：:;；!！?？\"'“”"
+#: bidi embeddings, overrides and isolates: removed anywhere in a name (they reorder what follows)
+_BIDI_CONTROLS = frozenset(chr(c) for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+#: zero-width characters trimmed from the ends of a name (inside one they may join emoji or scripts)
+_ZERO_WIDTH = "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"
+#: categories of characters that show nothing on their own
+_INVISIBLE = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me"})
+
+
+def _trimmed(name: Optional[str]) -> str:
+    """A name without control characters and bidi controls, trimmed of spaces, quotes and end punctuation.
+
+    Control characters other than whitespace (NUL, ESC, DEL, …) and the bidi controls
+    U+202A–202E and U+2066–2069 are removed wherever they are; then spaces, quotes, end
+    punctuation and zero-width characters are trimmed from both ends until none is left
+    there (“ Acme ” → Acme).
+    """
+    text = "".join(c for c in (name or "") if c not in _BIDI_CONTROLS
+                   and (c.isspace() or unicodedata.category(c) != "Cc"))
+    while True:
+        trimmed = text.strip().strip(NAME_PUNCT).strip(_ZERO_WIDTH)
+        if trimmed == text:
+            return text
+        text = trimmed
+
+
+def clean_name(name: Optional[str]) -> str:
+    """The name as the store saves it (see `_trimmed`), or `InvalidFact`.
+
+    Refused as ``empty_name``: nothing left, no visible character (only format, space or
+    combining characters), or nothing left of its lookup key ("--", "()", "·"), which could
+    never be found again. Refused as ``name_too_long``: more than `MAX_NAME` characters.
+    """
+    text = _trimmed(name)
+    if not text or all(unicodedata.category(c) in _INVISIBLE for c in text) or not name_key(text):
         raise InvalidFact("empty_name")
-    if len(name) > MAX_NAME:
+    if len(text) > MAX_NAME:
         raise InvalidFact("name_too_long", limit=MAX_NAME)
-    return name
+    return text
+
+
+def store_key(name: str) -> str:
+    """The stored lookup key of a (clean) name: `name_key`, at most `MAX_NAME` characters.
+
+    NFKC can make a key much longer than its name (U+FDFA is 18 characters); a key over
+    the column's length keeps its beginning and ends in a hash of the whole key, so it
+    still fits, stays unique and is found again by the same name.
+    """
+    key = name_key(name)
+    if len(key) <= MAX_NAME:
+        return key
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+    return f"{key[:MAX_NAME - len(digest) - 1]}#{digest}"
+
+
+def lookup_key(name: Optional[str]) -> str:
+    """The key a name is looked up with: the stored key of the name as `clean_name` trims it."""
+    return store_key(_trimmed(name))
+
+
+def _text(value: Any) -> Any:
+    """A free text as stored: NUL characters removed (PostgreSQL cannot store them)."""
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+def _short_text(value: Any, limit: int = MAX_NAME) -> Optional[str]:
+    """A short free text (title, industry): NUL removed, at most `limit` characters, or `InvalidFact`."""
+    if value is None:
+        return None
+    value = _text(str(value)).strip()
+    if len(value) > limit:
+        raise InvalidFact("name_too_long", limit=limit)
+    return value or None
 
 
 def _check(value: Optional[str], allowed: Tuple[str, ...], field: str) -> Optional[str]:
@@ -107,7 +180,7 @@ class TeamScope:
         A longer name is never matched to a shorter existing one ("Acme Logistics" is not "Acme"),
         so a new account is not silently merged into an old one.
         """
-        key = name_key(name)
+        key = lookup_key(name)
         if not key:
             return []
         accounts = self.list_accounts()
@@ -135,8 +208,11 @@ class TeamScope:
 
     def get_or_create_account(self, name: str, **facts: Any) -> Tuple[Account, bool]:
         """Finds the account by name or creates it; returns (account, created)."""
-        name = _clean_name(name)
-        key = name_key(name)
+        name = clean_name(name)
+        key = store_key(name)
+        values = {field: _short_text(facts.get(field), limit) for field, limit in
+                  (("industry", MAX_NAME), ("tier", 40), ("account_level", 40))}
+        values["notes"] = _text(facts.get("notes"))
         stmt = select(Account).where(Account.team_id == self.team.id, Account.name_key == key)
         account = self.session.execute(stmt).scalar_one_or_none()
         created = account is None
@@ -144,9 +220,9 @@ class TeamScope:
             account = Account(team_id=self.team.id, name=name, name_key=key,
                               created_by=self.user.id if self.user else None)
             self.session.add(account)
-        for field in ("industry", "tier", "account_level", "notes"):
-            if facts.get(field):
-                setattr(account, field, facts[field])
+        for field, value in values.items():
+            if value:
+                setattr(account, field, value)
         self.session.flush()
         return account, created
 
@@ -159,7 +235,7 @@ class TeamScope:
     # stakeholders -----------------------------------------------------------
     def find_stakeholders(self, name: str, account: Optional[Account] = None) -> List[Stakeholder]:
         """People whose name matches, in one account or across the team."""
-        key = name_key(name)
+        key = lookup_key(name)
         if not key:
             return []
         stmt = select(Stakeholder).where(Stakeholder.team_id == self.team.id)
@@ -195,8 +271,8 @@ class TeamScope:
             (stakeholder, created, changed facts).
         """
         self._own(account)
-        name = _clean_name(name)
-        key = name_key(name)
+        name = clean_name(name)
+        key = store_key(name)
         stmt = select(Stakeholder).where(Stakeholder.account_id == account.id, Stakeholder.name_key == key)
         person = self.session.execute(stmt).scalar_one_or_none()
         created = person is None
@@ -205,10 +281,8 @@ class TeamScope:
             self.session.add(person)
         changes: Dict[str, Any] = {}
         for field in ("title", "department"):
-            value = facts.get(field)
+            value = _short_text(facts.get(field))
             if value and value != getattr(person, field):
-                if len(value) > MAX_NAME:
-                    raise InvalidFact("name_too_long", limit=MAX_NAME)
                 setattr(person, field, value)
                 changes[field] = value
         roles = [_check(r, BUYING_ROLES, "buying_role") for r in facts.get("buying_roles") or []]
@@ -225,13 +299,17 @@ class TeamScope:
                 changes[field] = value
         influence = facts.get("influence")
         if influence is not None:
-            influence = int(round(float(influence)))
-            if not 0 <= influence <= 100:
+            try:
+                number = float(influence)
+            except (TypeError, ValueError):
+                raise InvalidFact("bad_influence", value=influence) from None
+            if not math.isfinite(number) or not 0 <= round(number) <= 100:
                 raise InvalidFact("bad_influence", value=influence)
+            influence = int(round(number))
             if influence != person.influence:
                 person.influence = influence
                 changes["influence"] = influence
-        note = facts.get("personal_notes")
+        note = _text(facts.get("personal_notes"))
         if note:
             person.personal_notes = f"{person.personal_notes}\n{note}" if person.personal_notes else note
             changes["personal_notes"] = note
@@ -297,17 +375,21 @@ class TeamScope:
             changes["purchase_stage"] = stage
         budget = facts.get("budget")
         if budget is not None:
-            budget = int(Decimal(str(budget)).to_integral_value())
-            if budget < 0 or budget >= 10**16:
+            try:
+                amount = Decimal(str(budget))
+            except ArithmeticError:  # decimal.InvalidOperation: not a number at all
+                raise InvalidFact("bad_amount", value=str(budget)) from None
+            if not amount.is_finite() or amount < 0 or amount >= 10**16:
                 raise InvalidFact("bad_amount", value=str(budget))
+            budget = int(amount.to_integral_value())
             if opp.budget != budget:
                 opp.budget = budget
                 changes["budget"] = budget
-        timeline = facts.get("timeline")
+        timeline = _short_text(facts.get("timeline"))
         if timeline and timeline != opp.timeline:
-            opp.timeline = timeline[:MAX_NAME]
-            changes["timeline"] = opp.timeline
-        new = [c.strip() for c in facts.get("competitors") or [] if c and c.strip()]
+            opp.timeline = timeline
+            changes["timeline"] = timeline
+        new = [_text(c).strip() for c in facts.get("competitors") or [] if isinstance(c, str) and _text(c).strip()]
         known = {name_key(c) for c in opp.competitor_list}
         added = []
         for comp in new:
@@ -318,8 +400,8 @@ class TeamScope:
             opp.competitors = "\n".join(opp.competitor_list + added)
             changes["competitors"] = added
         if facts.get("criteria"):
-            opp.criteria = facts["criteria"]
-            changes["criteria"] = facts["criteria"]
+            opp.criteria = _text(facts["criteria"])
+            changes["criteria"] = opp.criteria
         if changes:
             self._touch(account)
         self.session.flush()
@@ -331,7 +413,7 @@ class TeamScope:
                  spin: Optional[str] = None) -> Tuple[Need, bool]:
         """Records a need; returns (need, created). The same text twice is stored once."""
         self._own(account)
-        description = (description or "").strip()
+        description = _text(description or "").strip()
         if not description:
             raise InvalidFact("empty_need")
         kind = _check(kind, NEED_KINDS, "need_type")
@@ -354,7 +436,8 @@ class TeamScope:
                         kind: str = "meeting") -> Interaction:
         """Logs a meeting or call with what was learned (the rep's own words)."""
         self._own(account)
-        if not (summary or "").strip():
+        summary = _text(summary or "")
+        if not summary.strip():
             raise InvalidFact("empty_summary")
         item = Interaction(team_id=self.team.id, account_id=account.id, summary=summary, kind=kind,
                            stakeholder_id=stakeholder.id if stakeholder else None,
@@ -371,8 +454,8 @@ class TeamScope:
         """Stores a finished practice of the caller."""
         if self.user is None:
             raise InvalidFact("no_user")
-        row = PracticeSession(team_id=self.team.id, user_id=self.user.id, scenario=scenario[:100],
-                              title=(title or "")[:300], score=int(score), skills=dict(skills),
+        row = PracticeSession(team_id=self.team.id, user_id=self.user.id, scenario=_text(scenario)[:100],
+                              title=_text(title or "")[:300], score=int(score), skills=dict(skills),
                               transcript=list(transcript))
         self.session.add(row)
         self.session.flush()

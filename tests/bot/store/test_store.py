@@ -150,3 +150,119 @@ def test_same_need_twice_is_stored_once_and_deletion_removes_everything(store):
 
         assert scope.session.query(Stakeholder).count() == 0
         assert scope.session.query(Need).count() == 0
+
+
+# --- names, keys and texts as stored (bugs found by fuzzing, docs/fuzzing.md 9, 13–17) ---------------------
+
+
+@pytest.mark.parametrize("raw, cleaned", [
+    ("  Acme  ", "Acme"),
+    ("“ Acme ”", "Acme"),                   # spaces inside the quotes too
+    ("， Acme .", "Acme"),
+    ("Maria Lopez;", "Maria Lopez"),
+    ("刘建国：", "刘建国"),
+    ("\u200b\ufeffAcme\u200d", "Acme"),     # zero-width characters at the ends
+    ("Ac\x00me\x1b Co", "Acme Co"),         # control characters removed anywhere
+    ("\u202eAcme\u202c", "Acme"),           # bidi overrides removed anywhere
+    ("👨‍👩‍👧‍👦 Family Co", "👨‍👩‍👧‍👦 Family Co"),  # a ZWJ inside an emoji stays
+    ("Acme\nCorp", "Acme\nCorp"),
+])
+def test_clean_name(raw, cleaned):
+    from bot.store import clean_name
+
+    assert clean_name(raw) == cleaned
+    assert clean_name(cleaned) == cleaned  # idempotent
+
+
+@pytest.mark.parametrize("raw, code", [
+    ("\u202e", "empty_name"), ("\u200b", "empty_name"), ("\x00", "empty_name"), ("\u0301", "empty_name"),
+    ("\u2066\u2069", "empty_name"), ("--", "empty_name"), ("()", "empty_name"), ("·", "empty_name"),
+    ("“ ”()", "empty_name"), ("x" * 201, "name_too_long"), ("“" + "x" * 200 + "”", None),
+])
+def test_names_without_anything_to_find_them_by_are_refused(store, raw, code):
+    from bot.store import clean_name
+
+    if code is None:
+        assert clean_name(raw) == "x" * 200
+        return
+    with pytest.raises(InvalidFact) as refused:
+        clean_name(raw)
+    assert refused.value.code == code
+    with pytest.raises(InvalidFact):
+        with store.team("t", "u") as scope:
+            scope.get_or_create_account(raw)
+    with store.team("t", "u") as scope:
+        assert scope.list_accounts() == []
+
+
+def test_a_person_is_found_by_the_name_as_the_rep_typed_it(store):
+    with store.team("t", "u") as scope:
+        account, _ = scope.get_or_create_account("Acme?")
+        person, created, _ = scope.upsert_stakeholder(account, "Maria Lopez;")
+        assert (account.name, person.name, created) == ("Acme", "Maria Lopez", True)
+        assert scope.find_account("Acme?") is account and scope.find_account("“Acme”") is account
+        assert scope.find_stakeholders("Maria Lopez:") == [person]
+        again, created, _ = scope.upsert_stakeholder(account, "maria lopez")
+        assert again is person and not created
+
+
+def test_a_key_longer_than_its_column_is_shortened_and_still_found(any_store):
+    from bot.store import MAX_NAME, lookup_key, store_key
+
+    long_name = "\ufdfa" * 150  # 150 characters, its NFKC key 2,700
+    with any_store.team("t", "u") as scope:
+        account, created = scope.get_or_create_account(long_name)
+        person, _, _ = scope.upsert_stakeholder(account, long_name)
+        other, other_created = scope.get_or_create_account("\ufdfa" * 149 + "x")
+    assert created and other_created and account.id != other.id
+    assert len(account.name_key) == len(person.name_key) == MAX_NAME
+    assert account.name_key == store_key(long_name) == lookup_key(f"“{long_name}”")
+    assert store_key("Acme Corp") == "acmecorp"  # short keys are unchanged
+    with any_store.team("t", "u") as scope:
+        assert scope.find_account(long_name).id == account.id
+        assert [p.id for p in scope.find_stakeholders(long_name)] == [person.id]
+
+
+def test_nul_characters_are_removed_from_every_text(any_store):
+    with any_store.team("t", "u") as scope:
+        account, _ = scope.get_or_create_account("Ac\x00me", industry="auto\x00motive")
+        scope.upsert_stakeholder(account, "Bo\x00b", title="C\x00FO", personal_notes="likes\x00 golf")
+        scope.update_deal(account, timeline="Q\x003", competitors=["SA\x00P"], criteria="pri\x00ce")
+        scope.add_need(account, "cut\x00 downtime")
+        scope.log_interaction(account, "Met\x00 them")
+    with any_store.team("t", "u") as scope:
+        exported = scope.export_account(scope.find_account("Acme"))
+    assert "\x00" not in repr(exported)
+    assert exported["account"]["industry"] == "automotive"
+    assert exported["stakeholders"][0]["name"] == "Bob" and exported["stakeholders"][0]["title"] == "CFO"
+    assert exported["stakeholders"][0]["personal_notes"] == "likes golf"
+    assert exported["opportunity"]["timeline"] == "Q3" and exported["opportunity"]["competitors"] == ["SAP"]
+    assert exported["needs"][0]["description"] == "cut downtime"
+    assert exported["interactions"][0]["summary"] == "Met them"
+
+
+@pytest.mark.parametrize("facts", [{"industry": "x" * 201}, {"tier": "x" * 41}, {"account_level": "x" * 41}])
+def test_an_over_long_account_fact_is_refused(store, facts):
+    with pytest.raises(InvalidFact) as refused:
+        with store.team("t", "u") as scope:
+            scope.get_or_create_account("Acme", **facts)
+    assert refused.value.code == "name_too_long"
+    with store.team("t", "u") as scope:
+        assert scope.list_accounts() == []
+
+
+@pytest.mark.parametrize("field, value, code", [
+    ("influence", float("inf"), "bad_influence"), ("influence", float("nan"), "bad_influence"),
+    ("influence", "abc", "bad_influence"), ("influence", [1], "bad_influence"),
+    ("budget", float("inf"), "bad_amount"), ("budget", "1e309", "bad_amount"), ("budget", "abc", "bad_amount"),
+    ("budget", -5, "bad_amount"), ("timeline", "x" * 201, "name_too_long"),
+])
+def test_numbers_that_are_no_numbers_are_refused(store, field, value, code):
+    with pytest.raises(InvalidFact) as refused:
+        with store.team("t", "u") as scope:
+            account, _ = scope.get_or_create_account("Acme")
+            if field == "influence":
+                scope.upsert_stakeholder(account, "Bob", influence=value)
+            else:
+                scope.update_deal(account, **{field: value})
+    assert refused.value.code == code
