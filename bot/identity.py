@@ -7,6 +7,7 @@ the anonymous web page, the shell) makes each sender their own team, unless
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from typing import Any, Dict, Optional
@@ -14,6 +15,9 @@ from typing import Any, Dict, Optional
 # Channels whose input code writes `metadata["identity"]` itself from a verified
 # request; metadata from any other channel is client-controlled and ignored.
 TRUSTED_IDENTITY_CHANNELS = frozenset({"slack", "wecom", "web"})
+
+#: the store's team and user key columns hold 200 characters
+MAX_KEY_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -33,7 +37,20 @@ def caller_from(sender_id: str, channel: Optional[str], metadata: Optional[Dict[
         team = identity.get("team")
         user = identity.get("user")
         if team and user:
-            return Caller(team_key=f"{channel}:{team}", user_key=f"{channel}:{team}:{user}", channel=channel)
+            return Caller(team_key=_fit(f"{channel}:{team}", f"{channel}:"),
+                          user_key=_fit(f"{channel}:{team}:{user}", f"{channel}:"), channel=channel)
     shared = os.environ.get("DEFAULT_TEAM")
-    team_key = f"team:{shared}" if shared else f"solo:{sender_id}"
-    return Caller(team_key=team_key, user_key=f"sender:{sender_id}", channel=channel)
+    team_key = _fit(f"team:{shared}", "team:") if shared else _fit(f"solo:{sender_id}", "solo:")
+    return Caller(team_key=team_key, user_key=_fit(f"sender:{sender_id}", "sender:"), channel=channel)
+
+
+def _fit(key: str, prefix: str) -> str:
+    """A team or user key as stored: itself, or `<prefix>sha256:<hex of the key>`.
+
+    Any REST client picks its own sender id; one of 300 characters, or holding a NUL
+    character (which PostgreSQL cannot store), would not fit the store's key columns.
+    Hashing keeps such an id one stable key of its own.
+    """
+    if len(key) <= MAX_KEY_CHARS and "\x00" not in key:
+        return key
+    return f"{prefix}sha256:{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()}"

@@ -1,0 +1,39 @@
+"""Who is talking: team and user keys from the sender id, channel and metadata."""
+from __future__ import annotations
+
+import pytest
+
+from bot.identity import MAX_KEY_CHARS, caller_from
+
+
+def test_a_usual_sender_id_is_kept_readable(monkeypatch):
+    monkeypatch.delenv("DEFAULT_TEAM", raising=False)
+    who = caller_from("rep-1", "rest", {})
+    assert (who.team_key, who.user_key, who.channel) == ("solo:rep-1", "sender:rep-1", "rest")
+    slack = caller_from("x", "slack", {"identity": {"team": "T1", "user": "U2"}})
+    assert (slack.team_key, slack.user_key) == ("slack:T1", "slack:T1:U2")
+
+
+@pytest.mark.parametrize("sender", ["s" * 300, "s" * 196, "rep\x00-1", "𠀀" * 500])
+def test_a_sender_id_too_long_for_the_key_columns_or_with_a_nul_is_hashed(monkeypatch, sender):
+    monkeypatch.delenv("DEFAULT_TEAM", raising=False)
+    who = caller_from(sender, "rest", {})
+    for key, prefix in ((who.team_key, "solo:sha256:"), (who.user_key, "sender:sha256:")):
+        assert key.startswith(prefix) and len(key) <= MAX_KEY_CHARS and "\x00" not in key
+    # stable, and distinct from another sender's
+    assert caller_from(sender, "rest", {}) == who
+    assert caller_from(sender + "x", "rest", {}).team_key != who.team_key
+
+
+def test_the_longest_readable_sender_id_fits_exactly(monkeypatch):
+    monkeypatch.delenv("DEFAULT_TEAM", raising=False)
+    sender = "s" * (MAX_KEY_CHARS - len("sender:"))
+    who = caller_from(sender, "rest", {})
+    assert who.user_key == f"sender:{sender}" and len(who.user_key) == MAX_KEY_CHARS
+    assert who.team_key == f"solo:{sender}"
+
+
+def test_a_long_verified_identity_is_hashed_per_channel():
+    who = caller_from("x", "web", {"identity": {"team": "t" * 150, "user": "u" * 150}})
+    assert who.team_key == "web:" + "t" * 150
+    assert who.user_key.startswith("web:sha256:") and len(who.user_key) <= MAX_KEY_CHARS
