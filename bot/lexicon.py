@@ -105,7 +105,9 @@ def find_values(text: str, intent: Optional[str] = None) -> List[ValueMatch]:
     Returns:
         Non-overlapping matches ordered by position; longer forms win.
     """
-    lowered = text.lower()
+    # lower case one character at a time: "İ".lower() is two characters, and the offsets
+    # found in `lowered` must be offsets in `text`
+    lowered = "".join(low if len(low := c.lower()) == 1 else c for c in text)
     taken: List[Tuple[int, int]] = []
     found: List[ValueMatch] = []
     for entity, value, _word, pattern in _patterns():

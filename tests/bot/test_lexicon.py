@@ -52,3 +52,12 @@ def test_every_contract_value_has_forms():
         "spin", "star", "bant", "iceberg", "power_map", "sales_path", "relationship_stages", "purchase_process",
         "negotiation"}
     assert canonical_values("language") == ["en", "zh-Hans", "zh-Hant"]
+
+
+@pytest.mark.parametrize("prefix", ["İ ", "İİİ İstanbul Ltd: ", "ẞ ß ﬁ "])
+def test_spans_stay_on_the_text_after_characters_whose_lower_case_is_longer(prefix):
+    # "İ".lower() is two characters; offsets found in the lower-cased text must fit the text
+    text = f"{prefix}Maria is a supporter and the economic buyer"
+    found = [(v.entity, v.value, v.text, text[v.start:v.end]) for v in find_values(text)]
+    assert found == [("attitude", "supporter", "supporter", "supporter"),
+                     ("buying_role", "economic_buyer", "economic buyer", "economic buyer")]

@@ -11,7 +11,6 @@ import re
 import time
 import unicodedata
 
-import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
@@ -38,11 +37,6 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fff
 INTENTS = [None, "record_stakeholder", "record_deal", "record_need", "log_meeting", "add_account", "inform",
            "conflict_budget_cut", "conflict_delivery_delay", "set_language", "ask_methodology", "nlu_fallback"]
 QUANTITY_KINDS = {"amount": "money", "percentage": "percent", "influence": "percent", "duration": "duration"}
-
-
-def without_dotted_i(text: str) -> str:
-    """The lexicon's offsets are wrong after U+0130; that bug has its own (xfail) test below."""
-    return text.replace(DOTTED_I, "I")
 
 
 # --------------------------------------------------------------------------- bot.language
@@ -177,17 +171,21 @@ def check_values(text: str) -> None:
 @fuzz_settings(300)
 @given(texts())
 @example("the CFO is a supporter, economic buyer, 技术筛选阶段")
+@example("İİ İstanbul Ltd: the CFO is a supporter, economic buyer")
 def test_lexicon_values_are_found_where_the_text_says_them(text):
-    check_values(without_dotted_i(to_simplified(text)))
+    check_values(to_simplified(text))
 
 
-@pytest.mark.xfail(strict=True, reason="bug: bot/lexicon.py find_values matches on text.lower(), which is longer "
-                                       "than the text after U+0130 'İ', so every later span is shifted")
 @fuzz_settings(10)
 @given(st.integers(1, 3), st.sampled_from(["{} is a supporter", "İstanbul Ltd: {} economic buyer",
                                            "{} the CTO is against us"]))
 def test_lexicon_spans_after_a_dotted_capital_i(count, frame):
-    check_values(frame.format(DOTTED_I * count))
+    # "İ".lower() is two characters: the lexicon lower-cases one character at a time so its offsets stay right
+    text = frame.format(DOTTED_I * count)
+    check_values(text)
+    assert [(v.value, v.text) for v in lexicon.find_values(text)][-1] in {("supporter", "supporter"),
+                                                                          ("economic_buyer", "economic buyer"),
+                                                                          ("opponent", "against us")}
 
 
 @fuzz_settings(300)
@@ -283,8 +281,8 @@ def check_entities(message: Message, text: str) -> None:
 @example("", "add_account", 0)
 @example("\u3000 \n", None, 0)
 @example("新建客户'; DROP TABLE accounts;--，<script>", "add_account", 3)
+@example("İİ Maria Lopez at İstanbul Ltd is a supporter, ß ﬁ", "record_stakeholder", 2)
 def test_components_keep_spans_on_the_users_text(text, intent, seed):
-    text = without_dotted_i(text)
     check_entities(run_components(text, intent, seed), text)
 
 
