@@ -28,7 +28,7 @@ from actions.slots import (
 )
 from bot import charts, i18n
 from bot.capture import Captured, capture
-from bot.store import Account, Stakeholder, TeamScope
+from bot.store import Account, InvalidFact, Stakeholder, TeamScope
 
 
 def _clear_form() -> List[EventType]:
@@ -154,7 +154,8 @@ class ActionSaveStakeholder(SaveFactsAction):
 
     def confirm(self, reply: Reply, result: Captured, person_name: Optional[str]) -> None:
         main = result.person(person_name)
-        assert main is not None
+        if main is None:  # no person in the form or the message: roll back and ask for one
+            raise InvalidFact("no_person")
         frags = person_fragments(reply, main.changes) + other_fragments(reply, result, main_person=person_name)
         facts = reply.text("facts_prefix", facts=i18n.join(frags, reply.lang)) if frags else ""
         new_account = reply.text("new_account_suffix") if result.account_created else ""
@@ -195,6 +196,8 @@ class ActionSaveNeed(SaveFactsAction):
         return {"person_name": person_name, "need_text": text}
 
     def confirm(self, reply: Reply, result: Captured, person_name: Optional[str]) -> None:
+        if not result.needs:  # roll back whatever else the message carried: the need is what was asked for
+            raise InvalidFact("empty_need")
         need, _created = result.needs[0]
         kind = reply.label("need_type", need.kind) if need.kind else ""
         kind_text = reply.text("need_kind_en", kind=kind) if kind else ""

@@ -9,6 +9,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -161,9 +162,50 @@ class SalesAction(Action, ABC):
 
     @staticmethod
     def _explain(reply: Reply, exc: InvalidFact) -> None:
-        if exc.code in ("empty_name", "name_too_long"):
-            reply.say("invalid_name", limit=exc.params.get("limit", 200))
-        elif exc.code == "bad_influence":
-            reply.say("invalid_influence", value=exc.params.get("value"))
-        else:
-            reply.say("invalid_value", value=exc.params.get("value", ""), field=exc.params.get("field", ""))
+        explain(reply, exc)
+
+
+#: store refusals that need no value to be explained: InvalidFact code -> message key
+_PLAIN_REFUSALS = {"empty_need": "empty_need", "empty_summary": "empty_summary", "no_user": "no_user",
+                   "no_person": "person_missing"}
+
+
+def explain(reply: Reply, exc: InvalidFact) -> None:
+    """Tells the rep why a fact was not stored (nothing was changed)."""
+    if exc.code in ("empty_name", "name_too_long"):
+        reply.say("invalid_name", limit=exc.params.get("limit", 200))
+    elif exc.code == "bad_influence":
+        reply.say("invalid_influence", value=exc.params.get("value"))
+    elif exc.code == "bad_amount":
+        reply.say("invalid_amount", value=exc.params.get("value", ""))
+    elif exc.code in _PLAIN_REFUSALS:
+        reply.say(_PLAIN_REFUSALS[exc.code])
+    else:
+        reply.say("invalid_value", value=exc.params.get("value", ""), field=exc.params.get("field", ""))
+
+
+class SafeFormValidation(FormValidationAction, ABC):
+    """A form validation action that never lets an error escape `run()` (not registered itself).
+
+    An uncaught error would make the action server answer 500 and the rep hear nothing.
+    A fact the store refuses is explained; a database outage or a bug gets the "nothing was
+    saved" reply (logged with its traceback). No slot is set then, so Rasa rejects the form
+    for this message and the form asks again afterwards.
+    """
+
+    @abstractmethod
+    def name(self) -> str:
+        """Abstract, so rasa_sdk's executor does not register this base class."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        try:
+            return await super().run(dispatcher, tracker, domain)
+        except InvalidFact as exc:
+            explain(Reply(dispatcher, reply_language(tracker)), exc)
+        except (OperationalError, DBAPIError):
+            logger.exception("database error in %s", self.name())
+            Reply(dispatcher, reply_language(tracker)).say("error_unavailable")
+        except Exception:  # noqa: BLE001 - the rep must get a reply, never a stack trace
+            logger.exception("form validation %s failed", self.name())
+            Reply(dispatcher, reply_language(tracker)).say("error_generic")
+        return []

@@ -10,17 +10,34 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
-from bot.language import name_key
-from bot.store import Account, Interaction, Need, Stakeholder, TeamScope
+from bot.store import Account, Interaction, Need, Stakeholder, TeamScope, clean_name, lookup_key
 
 Entity = Dict[str, Any]
+
+#: entities whose value is text the store saves (names, titles, the rep's words); any other
+#: entity's value is a canonical value or a number
+TEXT_ENTITIES = frozenset({"account", "person", "title", "department", "industry", "competitor", "need",
+                           "timeline", "criteria"})
+
+
+def usable_value(entity: Optional[str], value: Any) -> bool:
+    """Whether an entity value is of a type the actions can use.
+
+    A ``/intent{json}`` message can carry a value of any JSON type: text entities take only
+    non-empty strings, the others strings and numbers (not booleans).
+    """
+    if isinstance(value, str):
+        return bool(value)
+    if entity in TEXT_ENTITIES:
+        return False
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _values(entities: List[Entity], entity: str) -> List[Any]:
     out: List[Any] = []
     for e in entities:
         value = e.get("value")
-        if e.get("entity") == entity and value not in (None, "") and value not in out:
+        if e.get("entity") == entity and usable_value(entity, value) and value not in out:
             out.append(value)
     return out
 
@@ -63,7 +80,8 @@ def split_by_person(entities: List[Entity]) -> Dict[str, List[Entity]]:
 
     "刘建国是技术总监，王芳是采购经理" → {刘建国: [技术总监], 王芳: [采购经理]}.
     """
-    people = [e for e in entities if e.get("entity") == "person" and isinstance(e.get("start"), int)]
+    people = [e for e in entities if e.get("entity") == "person" and isinstance(e.get("start"), int)
+              and usable_value("person", e.get("value"))]
     groups: Dict[str, List[Entity]] = {}
     for p in people:
         groups.setdefault(p["value"], [])
@@ -101,7 +119,7 @@ class Captured:
     def person(self, name: Optional[str]) -> Optional[PersonChange]:
         if not name:
             return self.people[0] if self.people else None
-        key = name_key(name)
+        key = lookup_key(name)
         return next((p for p in self.people if p.person.name_key == key), None)
 
 
@@ -137,7 +155,9 @@ def capture(
         result.account_changes["industry"] = industry
 
     groups = split_by_person(entities)
-    if person_name and name_key(person_name) not in {name_key(n) for n in groups}:
+    if person_name:
+        person_name = clean_name(person_name)  # saved and looked up under the same name
+    if person_name and lookup_key(person_name) not in {lookup_key(n) for n in groups}:
         # the person came from a form answer or a pronoun: all person facts are theirs
         unnamed = [e for e in entities if e.get("entity") not in ("person", "account")]
         groups = {person_name: unnamed, **{n: [] for n in groups}}
@@ -152,9 +172,9 @@ def capture(
     main_person = result.person(person_name).person if result.person(person_name) else None
     kind = need_kind or _first(entities, "need_type")
     stated = _values(entities, "need")
-    for text in stated or ([need_text] if need_text else []):
+    for text in stated or ([need_text] if need_text is not None else []):  # an empty text is refused
         result.needs.append(scope.add_need(account, text, kind=kind, stakeholder=main_person,
                                            source="meeting" if meeting_summary else "rep"))
-    if meeting_summary:
+    if meeting_summary is not None:  # an empty summary is refused, never logged as nothing
         result.interaction = scope.log_interaction(account, meeting_summary, stakeholder=main_person)
     return result
