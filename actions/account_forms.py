@@ -14,10 +14,9 @@ from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.base import caller, reply_language, store
+from actions.base import SafeFormValidation, caller, reply_language, store
 from actions.context import (
     account_from_context,
     entities_of,
@@ -29,7 +28,7 @@ from actions.context import (
 )
 from actions.slots import ANSWER_INTENTS, INTERRUPT_INTENTS, SLOT_FORM_ACCOUNT, SLOT_FORM_PERSON, SLOT_REQUESTED
 from bot import i18n
-from bot.store import MAX_NAME
+from bot.store import MAX_NAME, InvalidFact, clean_name
 
 MAX_ANSWER = 80
 
@@ -42,7 +41,7 @@ def _bare_answer(tracker: Tracker) -> Optional[str]:
     return text
 
 
-class FactFormValidation(FormValidationAction, ABC):
+class FactFormValidation(SafeFormValidation, ABC):
     """Shared slot extraction for the fact-writing forms (not registered itself)."""
 
     #: the form creates a new account, so context must not be used
@@ -144,8 +143,9 @@ class FactFormValidation(FormValidationAction, ABC):
                        ) -> Dict[Text, Any]:
         if value is None:
             return {slot: None}
-        name = str(value).strip()
-        if not name or len(name) > MAX_NAME:
+        try:
+            name = clean_name(value if isinstance(value, str) else None)
+        except InvalidFact:  # empty, invisible, no letters to find it by, or too long
             dispatcher.utter_message(text=i18n.render("invalid_name", reply_language(tracker), limit=MAX_NAME))
             return {slot: None}
         return {slot: name}

@@ -15,10 +15,9 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.base import Reply, SalesAction, caller, store
+from actions.base import Reply, SafeFormValidation, SalesAction, caller, store
 from actions.coaching import account_events
 from actions.context import entities_of, form_activating, payload
 from actions.focus import focus
@@ -69,7 +68,7 @@ def yes_no_buttons(reply: Reply, slot: str, extra: Optional[List[Dict[str, str]]
     return buttons + (extra or [])
 
 
-class CoachFormValidation(FormValidationAction, ABC):
+class CoachFormValidation(SafeFormValidation, ABC):
     """Shared helpers for the coaching forms (not registered itself)."""
 
     @abstractmethod

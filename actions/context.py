@@ -13,8 +13,9 @@ from typing import Any, Dict, Iterable, List, Optional
 from rasa_sdk import Tracker
 
 from actions.slots import SLOT_CURRENT_ACCOUNT, SLOT_CURRENT_PERSON
+from bot.capture import usable_value
 from bot.language import to_script
-from bot.store import Account, Stakeholder, TeamScope
+from bot.store import Account, Stakeholder, TeamScope, lookup_key
 
 _PERSON_PRONOUN = re.compile(r"(他|她|此人|这个人|这位|对方|\bhe\b|\bshe\b|\bhim\b|\bher\b|\bhis\b|\bthis person\b)",
                              re.IGNORECASE)
@@ -25,11 +26,16 @@ def entities_of(message: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
 
 
 def values(entities: Iterable[Dict[str, Any]], entity: str) -> List[Any]:
-    """Values of one entity type, in order, without duplicates."""
+    """Values of one entity type, in order, without duplicates.
+
+    Only values of a usable type (`bot.capture.usable_value`): a ``/intent{json}`` message
+    can carry a list or an object as an account name.
+    """
     out: List[Any] = []
     for e in entities:
-        if e.get("entity") == entity and e.get("value") not in (None, "") and e.get("value") not in out:
-            out.append(e.get("value"))
+        value = e.get("value")
+        if e.get("entity") == entity and usable_value(entity, value) and value not in out:
+            out.append(value)
     return out
 
 
@@ -84,6 +90,14 @@ def user_messages_since_form(tracker: Tracker, form_name: str) -> List[Dict[str,
     return messages
 
 
+def _fold(text: str) -> str:
+    """Case-folded one character at a time, keeping characters that fold to several (ß, ﬁ, İ).
+
+    The result has the text's length, so an offset found in it is an offset in the text.
+    """
+    return "".join(f if len(f := c.casefold()) == 1 else c for c in text)
+
+
 def known_names(scope: TeamScope, text: str, entities: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """Entities for the team's own accounts and people named in the text but missed by the NLU.
 
@@ -92,14 +106,14 @@ def known_names(scope: TeamScope, text: str, entities: List[Dict[str, Any]]) -> 
     """
     from bot.language import name_key, to_simplified
 
-    norm = to_simplified(text or "").casefold()
+    norm = _fold(to_simplified(text or ""))
     taken = [(e["start"], e["end"]) for e in entities if isinstance(e.get("start"), int)]
     have = {(e.get("entity"), name_key(str(e.get("value") or ""))) for e in entities}
     found: List[Dict[str, Any]] = []
     candidates = [("account", a.name) for a in scope.list_accounts()]
     candidates += [("person", p.name) for a in scope.list_accounts() for p in a.stakeholders]
     for entity, name in sorted(candidates, key=lambda c: -len(c[1])):
-        needle = to_simplified(name).casefold()
+        needle = _fold(to_simplified(name))
         if len(needle) < 2 or (entity, name_key(name)) in have:
             continue
         start = norm.find(needle)
@@ -136,7 +150,7 @@ def reconcile_entities(scope: TeamScope, entities: List[Dict[str, Any]],
             e["entity"] = "_dropped"
         elif not named_accounts and scope.match_accounts(str(e.get("value") or "")) and not scope.find_stakeholders(
                 str(e.get("value") or "")):
-            exact = [a for a in scope.match_accounts(str(e["value"])) if a.name_key == key]
+            exact = [a for a in scope.match_accounts(str(e["value"])) if a.name_key == lookup_key(str(e["value"]))]
             if exact:
                 e["entity"] = "account"
                 named_accounts.add(key)

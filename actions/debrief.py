@@ -5,14 +5,17 @@ stakeholder updates), so stopping half-way loses nothing.
 """
 from __future__ import annotations
 
+import logging
 from abc import ABC
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import DBAPIError, OperationalError
 
-from actions.base import Reply, SalesAction, caller, store
+from actions.base import Reply, SalesAction, caller, explain, reply_language, store
 from actions.coaching_forms import CoachFormValidation, _intent
 from actions.context import entities_of
 from actions.slots import INTERRUPT_INTENTS
@@ -20,11 +23,13 @@ from bot.capture import capture
 from bot.coach import engine
 from bot.coach.answers import normalise, short_answer
 from bot.coach.facts import account_facts
+from bot.store import InvalidFact
 
 DEBRIEF_SLOTS = {"problems": "debrief_problems", "implications": "debrief_implications",
                  "need_payoff": "debrief_payoffs", "people": "debrief_people"}
 SPIN_OF = {"problems": "problem", "implications": "implication", "need_payoff": "need_payoff"}
 SKIPPED = "-"
+logger = logging.getLogger(__name__)
 _SKIP_WORDS = ("skip", "pass", "none", "nothing", "no", "n/a", "跳过", "没有", "无", "没", "略过", "下一个", "next")
 
 
@@ -51,7 +56,7 @@ class ValidateDebriefForm(CoachFormValidation):
             return {slot: SKIPPED}
         if intent in INTERRUPT_INTENTS:
             return {}
-        answer = short_answer(text, limit=1000)
+        answer = short_answer(text, limit=len(text))  # stored whole: the channels limit a message's length
         return {slot: answer} if answer else {}
 
     async def extract_debrief_problems(self, dispatcher, tracker, domain):  # noqa: ANN001, ANN201, D102
@@ -84,21 +89,32 @@ class ValidateDebriefForm(CoachFormValidation):
             scope.add_need(account, str(value), stakeholder=people[0] if len(people) == 1 else None,
                            source="meeting", spin=SPIN_OF[key])
 
-    async def _validate(self, key: str, value: Any, tracker: Tracker) -> Dict[Text, Any]:
-        self._save(tracker, key, value)
-        return {DEBRIEF_SLOTS[key]: value}
+    async def _validate(self, key: str, value: Any, dispatcher: CollectingDispatcher,
+                        tracker: Tracker) -> Dict[Text, Any]:
+        """Saves the answer; one that cannot be saved is explained and asked again (nothing was stored)."""
+        slot = DEBRIEF_SLOTS[key]
+        try:
+            self._save(tracker, key, value)
+        except InvalidFact as exc:  # 150 % influence, a 300-character name
+            explain(Reply(dispatcher, reply_language(tracker)), exc)
+            return {slot: None}
+        except (OperationalError, DBAPIError):
+            logger.exception("database error saving the debrief answer %s", key)
+            Reply(dispatcher, reply_language(tracker)).say("error_unavailable")
+            return {slot: None}
+        return {slot: value}
 
     async def validate_debrief_problems(self, value, dispatcher, tracker, domain):  # noqa: ANN001, ANN201, D102
-        return await self._validate("problems", value, tracker)
+        return await self._validate("problems", value, dispatcher, tracker)
 
     async def validate_debrief_implications(self, value, dispatcher, tracker, domain):  # noqa: ANN001, ANN201, D102
-        return await self._validate("implications", value, tracker)
+        return await self._validate("implications", value, dispatcher, tracker)
 
     async def validate_debrief_payoffs(self, value, dispatcher, tracker, domain):  # noqa: ANN001, ANN201, D102
-        return await self._validate("need_payoff", value, tracker)
+        return await self._validate("need_payoff", value, dispatcher, tracker)
 
     async def validate_debrief_people(self, value, dispatcher, tracker, domain):  # noqa: ANN001, ANN201, D102
-        return await self._validate("people", value, tracker)
+        return await self._validate("people", value, dispatcher, tracker)
 
 
 class AskDebrief(SalesAction, ABC):

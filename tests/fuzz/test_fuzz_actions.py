@@ -56,32 +56,29 @@ FORMS["forms"]["debrief_form"] = {"required_slots": ["debrief_problems", "debrie
                                                      "debrief_people"]}
 
 
-def expected_name(name: str) -> Optional[str]:
-    """What the store promises for a name (`bot.store._clean_name`).
-
-    Trimmed of spaces, then of quotes and end punctuation; refused (None) when that leaves
-    nothing or more than 200 characters.
-    """
-    cleaned = (name or "").strip().strip(NAME_PUNCT)
-    return cleaned if cleaned and len(cleaned) <= MAX_NAME else None
-
-
+_BIDI = {chr(c) for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]}
+_ZERO_WIDTH = "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"
 _INVISIBLE = {"Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me"}
 
 
-def known_bad_name(name: str) -> bool:
-    """Names that hit a bug with a strict-xfail test of its own below.
+def expected_name(name: str) -> Optional[str]:
+    """What the store promises for a name (`bot.store.clean_name`).
 
-    The general tests skip them, so they guard everything else now and still hold once those
-    bugs are fixed.
+    Control characters other than whitespace and the bidi controls removed; spaces, quotes,
+    end punctuation and zero-width characters trimmed from the ends until none is left there.
+    Refused (None) when that leaves nothing, nothing visible, nothing to look it up by
+    (`name_key` empty: "--", "()") or more than 200 characters.
     """
-    cleaned = expected_name(name)
-    if cleaned is None:
-        return False
-    return (not any(unicodedata.category(c) not in _INVISIBLE for c in cleaned)  # invisible: "\u202e", "\u200b"
-            or not name_key(cleaned)                      # "--", "()": saved, never found again
-            or cleaned != cleaned.strip()                 # "“ Acme ”" stored as " Acme "
-            or name_key(name) != name_key(cleaned))       # "Bob;": the person is saved under another key
+    cleaned = "".join(c for c in (name or "") if c not in _BIDI and (c.isspace() or unicodedata.category(c) != "Cc"))
+    while cleaned != (trimmed := cleaned.strip().strip(NAME_PUNCT).strip(_ZERO_WIDTH)):
+        cleaned = trimmed
+    visible = any(unicodedata.category(c) not in _INVISIBLE for c in cleaned)
+    return cleaned if visible and name_key(cleaned) and len(cleaned) <= MAX_NAME else None
+
+
+def stored_text(text: str) -> str:
+    """A free text as the store keeps it: NUL characters removed (PostgreSQL cannot store them)."""
+    return text.replace("\x00", "")
 
 
 def run(action: Any, tracker: Any, domain: Optional[Dict[str, Any]] = None):  # noqa: ANN201
@@ -126,8 +123,7 @@ def team_of(sender: str) -> str:
 @example(text="今天和刘建国开了会，他说 <img src=x onerror=alert(1)> 预算1e309", account="華東精密")
 @example(text="met them", account="a" * 201)
 def test_a_meeting_summary_is_stored_exactly_as_sent(use_store, text, account):
-    assume(text.strip())  # an empty summary: see test_an_empty_need_or_meeting_is_explained
-    assume(not known_bad_name(account))
+    assume(stored_text(text).strip())  # an empty summary: see test_an_empty_need_or_meeting_is_explained
     sender = new_sender()
     tracker = make_tracker(text, "log_meeting", [], slots={"form_account": account}, sender=sender)
     dispatcher, _events = run(ActionSaveMeeting(), tracker)
@@ -142,7 +138,8 @@ def test_a_meeting_summary_is_stored_exactly_as_sent(use_store, text, account):
             return
         assert not set(replies) & failures(lang), replies
         assert [a.name for a in accounts] == [name]
-        assert [i.summary for i in accounts[0].interactions] == [text]  # byte for byte, emoji, NUL, HTML and all
+        # byte for byte, emoji, HTML, SQL and all; only NUL characters are removed
+        assert [i.summary for i in accounts[0].interactions] == [stored_text(text)]
 
 
 @fuzz_settings(60)
@@ -150,7 +147,7 @@ def test_a_meeting_summary_is_stored_exactly_as_sent(use_store, text, account):
 @example(text="他们的隐性需求是降低IT运维成本'); DELETE FROM needs;--", account="华东精密")
 @example(text="  **bold** need with trailing space  ", account="“Acme”")
 def test_a_need_is_stored_as_sent(use_store, text, account):
-    assume(text.strip() and not known_bad_name(account))
+    assume(stored_text(text).strip())
     sender = new_sender()
     tracker = make_tracker(text, "record_need", [], slots={"form_account": account}, sender=sender)
     dispatcher, _events = run(ActionSaveNeed(), tracker)
@@ -163,7 +160,7 @@ def test_a_need_is_stored_as_sent(use_store, text, account):
             assert replies == [i18n.render("invalid_name", lang, limit=MAX_NAME)] and accounts == []
             return
         assert not set(replies) & failures(lang), replies
-        assert [(a.name, [n.description for n in a.needs]) for a in accounts] == [(name, [text.strip()])]
+        assert [(a.name, [n.description for n in a.needs]) for a in accounts] == [(name, [stored_text(text).strip()])]
 
 
 @fuzz_settings(80)
@@ -173,8 +170,10 @@ def test_a_need_is_stored_as_sent(use_store, text, account):
 @example(name="a" * MAX_NAME, text="add account")
 @example(name="a" * (MAX_NAME + 1), text="新建客户")
 @example(name="\u3000\n", text="")
+@example(name="“ Acme ”\u202e\x00", text="add account")
+@example(name="--", text="add account")
+@example(name="\u200b\ufeff", text="add account")
 def test_account_names_are_stored_trimmed_or_refused_politely(use_store, name, text):
-    assume(not known_bad_name(name))
     sender = new_sender()
     tracker = make_tracker(text, "add_account", [], slots={"form_account": name}, sender=sender)
     dispatcher, _events = run(ActionSaveAccount(), tracker)
@@ -195,9 +194,9 @@ def test_account_names_are_stored_trimmed_or_refused_politely(use_store, name, t
 @given(person=names(), account=names(), title=st.one_of(st.none(), mixed_text(4), st.just("x" * (MAX_NAME + 1))))
 @example(person="Robert'); DROP TABLE stakeholders;--", account="Acme", title="<b>CFO</b>")
 @example(person="劉建國", account="華東精密", title="技術總監")
+@example(person="Maria Lopez;", account="“ Acme ”", title=" CFO\x00 ")
 def test_people_and_titles_are_stored_or_refused_politely(use_store, person, account, title):
     assume(person != "")  # the stakeholder form never completes without a person (an empty slot is no answer)
-    assume(not known_bad_name(person) and not known_bad_name(account))
     sender = new_sender()
     text = f"{person} is the {title or 'contact'} at {account}"
     entities = [{"entity": "title", "value": title}] if title else []
@@ -207,7 +206,8 @@ def test_people_and_titles_are_stored_or_refused_politely(use_store, person, acc
     replies = check_reply(dispatcher, text, person, account, title)
     lang = reply_language(tracker)
     account_ok, person_ok = expected_name(account), expected_name(person)
-    title_ok = not title or len(title) <= MAX_NAME
+    title_kept = stored_text(title or "").strip() or None  # titles are trimmed, NUL removed
+    title_ok = not title_kept or len(title_kept) <= MAX_NAME
     with use_store.team(team_of(sender)) as scope:
         saved = [(a.name, p.name, p.title) for a in scope.list_accounts() for p in a.stakeholders]
     if account_ok is None or person_ok is None or not title_ok:
@@ -215,7 +215,7 @@ def test_people_and_titles_are_stored_or_refused_politely(use_store, person, acc
         assert saved == []
     else:
         assert not set(replies) & failures(lang), replies
-        assert saved == [(account_ok, person_ok, title or None)]
+        assert saved == [(account_ok, person_ok, title_kept)]
 
 
 # --------------------------------------------------------------------------- one team never sees another's
@@ -231,7 +231,7 @@ _TRUSTED = {"slack", "wecom", "web"}
        identity=json_values(4))
 @example(account="Secret Co", text="Met the CEO, they will sign", channel="rest", identity={"team": "x", "user": "y"})
 def test_reads_never_show_another_teams_data(use_store, account, text, channel, identity):
-    assume(expected_name(account) is not None and not known_bad_name(account) and text.strip())
+    assume(expected_name(account) is not None and stored_text(text).strip())
     assume(channel not in _TRUSTED)
     name_marker, text_marker = f"⟦{uuid.uuid4().hex}⟧", f"⟦{uuid.uuid4().hex}⟧"
     alice, bob = new_sender(), new_sender()
@@ -288,32 +288,38 @@ def test_actions_answer_politely_whatever_the_entities(use_store, action, text, 
     assert isinstance(events, list)
 
 
-# --------------------------------------------------------------------------- bugs (strict xfail)
+# --------------------------------------------------------------------------- bugs found by fuzzing, fixed
+#
+# Each test below was a strict xfail until its bug was fixed (docs/fuzzing.md, "What was found").
 
 
 FACT_FORMS = [ValidateAccountForm, ValidateStakeholderForm, ValidateDealForm, ValidateNeedForm, ValidateMeetingForm]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: actions/account_forms.py FactFormValidation passes a non-string "
-                                       "entity value (\"/add_account{\\\"account\\\": [1]}\") to name_key -> "
-                                       "TypeError escapes run(); the action server answers 500")
 @fuzz_settings(20)
 @given(form=st.sampled_from(FACT_FORMS), entity=st.sampled_from(["account", "person"]),
        value=st.one_of(st.integers(), st.booleans(), st.lists(st.integers(), max_size=2),
                        st.dictionaries(st.text(max_size=2), st.integers(), max_size=2)))
+@example(form=ValidateAccountForm, entity="account", value=[1])
 def test_form_validation_survives_entities_that_are_not_text(use_store, form, entity, value):
+    """Bug 6: "/add_account{"account": [1]}" made name_key raise TypeError out of run() (500)."""
+    sender = new_sender()
     tracker = make_tracker("/add_account", form().name().removeprefix("validate_").removesuffix("_form"),
-                           [{"entity": entity, "value": value}], sender=new_sender())
+                           [{"entity": entity, "value": value}], sender=sender)
     dispatcher, events = run(form(), tracker, FORMS)
     assert isinstance(events, list)
+    # a value that is no text fills no slot and is never saved
+    filled = {e["name"]: e["value"] for e in events if e.get("event") == "slot" and e["name"] != "requested_slot"}
+    assert all(v is None or isinstance(v, str) for v in filled.values()), filled
+    assert not set(reply_texts(dispatcher)) & failures("en"), reply_texts(dispatcher)
+    with use_store.team(team_of(sender)) as scope:
+        assert scope.list_accounts() == []
 
 
-@pytest.mark.xfail(strict=True, reason="bug: actions/debrief.py ValidateDebriefForm._save writes to the store "
-                                       "outside any try: an InvalidFact (150% influence, a 300-character name) "
-                                       "escapes run(); the action server answers 500")
 @fuzz_settings(10)
 @given(case=st.sampled_from(["Bob now has 150% influence", "x" * 300 + " is the CFO"]))
 def test_debrief_people_answer_with_an_invalid_fact_is_explained(use_store, case):
+    """Bug 7: an InvalidFact escaped validate_debrief_form (500); now explained, nothing saved, asked again."""
     sender = new_sender()
     with use_store.team(team_of(sender)) as scope:
         scope.get_or_create_account("Acme")
@@ -324,38 +330,57 @@ def test_debrief_people_answer_with_an_invalid_fact_is_explained(use_store, case
     tracker = make_tracker(case, "inform", entities, sender=sender, active_loop="debrief_form",
                            slots={"requested_slot": "debrief_people", "current_account": "Acme",
                                   "debrief_problems": "-", "debrief_implications": "-", "debrief_payoffs": "-"})
-    dispatcher, _events = run(ValidateDebriefForm(), tracker, FORMS)
-    check_reply(dispatcher)
+    dispatcher, events = run(ValidateDebriefForm(), tracker, FORMS)
+    expected = (i18n.render("invalid_influence", "en", value=150) if "%" in case
+                else i18n.render("invalid_name", "en", limit=MAX_NAME))
+    assert check_reply(dispatcher) == [expected]
+    slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    assert slots.get("debrief_people", "unset") is None  # the form asks the question again
+    with use_store.team(team_of(sender)) as scope:
+        assert scope.find_account("Acme").stakeholders == []  # the whole answer was rolled back
 
 
-@pytest.mark.xfail(strict=True, reason="bug: actions/debrief.py keeps only the first 1000 characters of a debrief "
-                                       "answer (short_answer(limit=1000)) and stores it cut off without a word")
 @fuzz_settings(5)
 @given(answer=st.builds(lambda t, n: (t + " ") * n, st.sampled_from(["Peak season capacity is the bottleneck 🙂",
-                                                                    "旺季产能是瓶颈<b>"]), st.integers(40, 60)))
-def test_a_long_debrief_answer_is_stored_whole_or_refused(use_store, answer):
+                                                                    "旺季产能是瓶颈<b>"]), st.integers(100, 130)))
+def test_a_long_debrief_answer_is_stored_whole(use_store, answer):
+    """Bug 8: a debrief answer was cut to 1,000 characters without a word; it is stored whole now."""
+    assert len(answer) > 1000
     sender = new_sender()
     with use_store.team(team_of(sender)) as scope:
         scope.get_or_create_account("Acme")
     tracker = make_tracker(answer, "inform", [], sender=sender, active_loop="debrief_form",
                            slots={"requested_slot": "debrief_problems", "current_account": "Acme"})
-    dispatcher, _events = run(ValidateDebriefForm(), tracker, FORMS)
+    dispatcher, events = run(ValidateDebriefForm(), tracker, FORMS)
     with use_store.team(team_of(sender)) as scope:
-        stored = [n.description for n in scope.find_account("Acme").needs]
-    told = any("long" in t or "长" in t for t in reply_texts(dispatcher))
-    assert stored == [answer.strip()] or (stored == [] and told), (len(answer), [len(s) for s in stored])
+        stored = [(n.description, n.spin) for n in scope.find_account("Acme").needs]
+    assert stored == [(answer.strip(), "problem")], [len(d) for d, _ in stored]
+    slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    assert slots["debrief_problems"] == answer.strip()
 
 
-@pytest.mark.xfail(strict=True, reason="bug: actions/base.py SalesAction._explain renders invalid_value with "
-                                       "empty value and field for empty_need/empty_summary: "
-                                       "\"I couldn't save “” as . Nothing was changed.\"")
 @fuzz_settings(10)
-@given(action=st.sampled_from([ActionSaveNeed, ActionSaveMeeting]), text=st.sampled_from(["", " ", "\u3000", "\n"]))
+@given(action=st.sampled_from([ActionSaveNeed, ActionSaveMeeting]), text=st.sampled_from(["", " ", "\u3000", "\n",
+                                                                                         "\x00"]))
 def test_an_empty_need_or_meeting_is_explained(use_store, action, text):
-    tracker = make_tracker(text, "record_need", [], slots={"form_account": "Acme"}, sender=new_sender())
+    """Bug 18: explained as "I couldn't save “” as ." before; now each has its own message, nothing saved."""
+    sender = new_sender()
+    tracker = make_tracker(text, "record_need", [], slots={"form_account": "Acme"}, sender=sender)
     dispatcher, _events = run(action(), tracker)
-    for reply in check_reply(dispatcher):
-        assert "“”" not in reply and " as ." not in reply and "不能作为保存" not in reply, reply
+    key = "empty_need" if action is ActionSaveNeed else "empty_summary"
+    assert check_reply(dispatcher) == [i18n.render(key, "en")]
+    with use_store.team(team_of(sender)) as scope:
+        assert scope.list_accounts() == []  # the account named in the form is not created either
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-Hans", "zh-Hant"])
+def test_the_new_refusals_exist_in_every_language(lang):
+    for key, params in (("empty_need", {}), ("empty_summary", {}), ("person_missing", {}), ("no_user", {}),
+                        ("invalid_amount", {"value": "-5"})):
+        text = i18n.render(key, lang, **params)
+        assert text.strip() and "{" not in text, (key, text)
+        others = {i18n.render(key, other, **params) for other in ("en", "zh-Hans", "zh-Hant") if other != lang}
+        assert text not in others, (key, lang, text)  # its own text: English, simplified, traditional
 
 
 @fuzz_settings(10)
@@ -376,46 +401,64 @@ def test_an_absurdly_large_number_gets_a_polite_explanation(use_store, digits, k
     assert not set(check_reply(dispatcher)) & failures(reply_language(tracker))
 
 
-@pytest.mark.xfail(strict=True, reason="bug: bot/store get_or_create_account accepts a name whose name_key is empty "
-                                       "(\"--\", \"()\", \"·\"): it is saved but can never be found again, and all "
-                                       "such names are one account")
 @fuzz_settings(10)
 @given(name=st.sampled_from(["--", "()", "·", "（）", "-_-", "//", "“ ”()"]))
-def test_a_saved_account_can_be_found_by_its_name(use_store, name):
+def test_a_name_that_could_never_be_found_again_is_refused(use_store, name):
+    """Bug 16: such names were saved, could never be found again, and were all one account."""
     sender = new_sender()
     dispatcher, _events = run(ActionSaveAccount(), make_tracker("add account", "add_account", [],
                                                                 slots={"form_account": name}, sender=sender))
-    saved = reply_texts(dispatcher)
-    if saved == [i18n.render("invalid_name", "en", limit=MAX_NAME)]:
-        return  # refusing such a name is fine too
+    assert reply_texts(dispatcher) == [i18n.render("invalid_name", "en", limit=MAX_NAME)]
+    with use_store.team(team_of(sender)) as scope:
+        assert scope.list_accounts() == []
+
+
+@fuzz_settings(10)
+@given(name=st.sampled_from(["Acme Corp", "华东精密", "“Acme”", "ﷺ Trading", "Acme?"]))
+def test_a_saved_account_can_be_found_by_its_name(use_store, name):
+    sender = new_sender()
+    run(ActionSaveAccount(), make_tracker("add account", "add_account", [], slots={"form_account": name},
+                                          sender=sender))
     dispatcher, _events = run(ActionAccountSummary(), make_tracker(f"summary of {name}", "ask_account_summary",
                                                                    [{"entity": "account", "value": name}],
                                                                    sender=sender))
-    assert not reply_texts(dispatcher)[0].startswith("I don't have an account"), (saved, reply_texts(dispatcher))
+    assert reply_texts(dispatcher)[0].split("\n")[0] == expected_name(name), reply_texts(dispatcher)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: bot/capture.py Captured.person looks the person up by name_key of the "
-                                       "raw form answer, but the store saved the _clean_name'd name (end ';', ':', "
-                                       "'：' stripped): ActionSaveStakeholder hits `assert main is not None`, "
-                                       "answers error_generic and saves nothing")
 @fuzz_settings(10)
 @given(person=st.sampled_from(["Maria Lopez;", "刘建国：", "Bob:", "'; DROP TABLE accounts;--", "王芳；", "?Tom"]))
 def test_a_person_name_ending_in_punctuation_is_saved(use_store, person):
+    """Bug 9: saved under the clean name, looked up under the raw one: "something went wrong", nothing saved."""
     sender = new_sender()
     tracker = make_tracker(f"{person} is the CFO", "record_stakeholder", [{"entity": "title", "value": "CFO"}],
                            slots={"form_account": "Acme", "form_person": person}, sender=sender)
     dispatcher, _events = run(ActionSaveStakeholder(), tracker)
-    assert not set(check_reply(dispatcher, person)) & failures(reply_language(tracker))
+    lang = reply_language(tracker)
+    name = expected_name(person)
+    assert check_reply(dispatcher, person) == [i18n.render(
+        "stakeholder_saved_new", lang, person=name, account="Acme", facts=i18n.text("facts_prefix", lang, facts="CFO"),
+        new_account=i18n.text("new_account_suffix", lang))]
     with use_store.team(team_of(sender)) as scope:
-        assert [p.name for a in scope.list_accounts() for p in a.stakeholders] == [expected_name(person)]
+        assert [(p.name, p.title) for a in scope.list_accounts() for p in a.stakeholders] == [(name, "CFO")]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: bot/store _clean_name accepts names with no visible character "
-                                       "(\"\\u202e\", \"\\u200b\", \"\\x00\"): a form answer of an RTL override "
-                                       "creates an invisible account (seen through REST: \"Logged: meeting at \\u202e.\")")
+def test_a_stakeholder_without_a_person_is_refused_politely(use_store):
+    """The `assert main is not None` of action_save_stakeholder is a polite refusal now; nothing is saved."""
+    sender = new_sender()
+    tracker = make_tracker("the CFO is a supporter", "record_stakeholder", [{"entity": "title", "value": "CFO"}],
+                           slots={"form_account": "Acme"}, sender=sender)
+    dispatcher, events = run(ActionSaveStakeholder(), tracker)
+    assert reply_texts(dispatcher) == [i18n.render("person_missing", "en")]
+    assert {"name": "form_account", "value": None} in [{"name": e.get("name"), "value": e.get("value")}
+                                                       for e in events]
+    with use_store.team(team_of(sender)) as scope:
+        assert scope.list_accounts() == []  # rolled back: not even the account
+
+
 @fuzz_settings(10)
 @given(name=st.sampled_from(["\u202e", "\u200b", "\x00", "\ufeff\u200d", "\u2066\u2069", "\u0301", "\x1b"]))
 def test_an_invisible_name_is_refused(use_store, name):
+    """Bug 15: an answer of an RTL override created an invisible account."""
     sender = new_sender()
     tracker = make_tracker(name, "add_account", [], slots={"form_account": name}, sender=sender)
     dispatcher, _events = run(ActionSaveAccount(), tracker)
@@ -424,17 +467,28 @@ def test_an_invisible_name_is_refused(use_store, name):
     assert reply_texts(dispatcher) == [i18n.render("invalid_name", reply_language(tracker), limit=MAX_NAME)]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: bot/store _clean_name strips spaces before quotes, not after: "
-                                       "“ Acme ” is stored as ' Acme ' (spaces kept)")
+@pytest.mark.parametrize("answer", ["\u202e", "\u200b\u200b", "--", " " * 3])
+def test_the_account_form_refuses_an_invisible_answer(use_store, answer):
+    tracker = make_tracker(answer, "inform", [], sender=new_sender(), active_loop="account_form",
+                           slots={"requested_slot": "form_account"})
+    dispatcher = CollectingDispatcher()
+    got = ValidateAccountForm().validate_form_account(answer, dispatcher, tracker, FORMS)
+    assert got == {"form_account": None}
+    assert reply_texts(dispatcher) == [i18n.render("invalid_name", "en", limit=MAX_NAME)]
+
+
 @fuzz_settings(10)
-@given(name=st.sampled_from(["“ Acme ”", "' Acme'", "\"华东精密 \"", "Acme .", "， Acme"]))
-def test_stored_names_have_no_outer_whitespace(use_store, name):
+@given(case=st.sampled_from([("“ Acme ”", "Acme"), ("' Acme'", "Acme"), ("\"华东精密 \"", "华东精密"),
+                             ("Acme .", "Acme"), ("， Acme", "Acme"), ("\u200b“Acme”\u202e", "Acme"),
+                             ("Acme\x00 Co", "Acme Co")]))
+def test_stored_names_have_no_outer_whitespace(use_store, case):
+    """Bug 17: “ Acme ” was stored as " Acme "."""
+    name, expected = case
     sender = new_sender()
     run(ActionSaveAccount(), make_tracker("add account", "add_account", [], slots={"form_account": name},
                                           sender=sender))
     with use_store.team(team_of(sender)) as scope:
-        stored = [a.name for a in scope.list_accounts()]
-    assert stored and stored == [s.strip() for s in stored], stored
+        assert [a.name for a in scope.list_accounts()] == [expected]
 
 
 def _too_long_for_columns(store: Any) -> List[str]:
@@ -451,30 +505,46 @@ def _too_long_for_columns(store: Any) -> List[str]:
     return over
 
 
-@pytest.mark.xfail(strict=True, reason="bug: values longer than their VARCHAR(200) reach the database: name_key "
-                                       "of a valid name grows under NFKC/casefold (U+FDFA is 18 characters), "
-                                       "industry is not length-checked, team/user keys embed any sender id; "
-                                       "PostgreSQL refuses them and the rep is told the database is unreachable")
 @fuzz_settings(10)
 @given(case=st.sampled_from(["name_key", "industry", "sender"]))
 def test_every_stored_value_fits_its_column(use_store, case):
+    """Bug 13: values longer than their VARCHAR(200) reached the database (PostgreSQL refuses them)."""
     sender = "s" * 300 if case == "sender" else new_sender()
     name = "\ufdfa" * 150 if case == "name_key" else "Acme"
     entities = [{"entity": "industry", "value": "manufacturing " * 20}] if case == "industry" else []
     dispatcher, _events = run(ActionSaveAccount(), make_tracker("add account", "add_account", entities,
                                                                 slots={"form_account": name}, sender=sender))
-    check_reply(dispatcher, name)
+    replies = check_reply(dispatcher, name)
     assert not _too_long_for_columns(use_store)
+    if case == "industry":  # refused like an over-long title, nothing saved
+        assert replies == [i18n.render("invalid_name", "en", limit=MAX_NAME)]
+        return
+    assert replies == [i18n.render("account_created", "en", account=name, details="")]
+    # the same name, or the same sender, finds the account again
+    dispatcher, _events = run(ActionAccountSummary(), make_tracker("summary", "ask_account_summary",
+                                                                   [{"entity": "account", "value": name}],
+                                                                   sender=sender))
+    assert reply_texts(dispatcher)[0].split("\n")[0] == name, reply_texts(dispatcher)
+
+
+def test_two_long_names_with_the_same_beginning_are_two_accounts(use_store):
+    sender = new_sender()
+    first, second = "\ufdfa" * 150, "\ufdfa" * 149 + "x"
+    with use_store.team(team_of(sender)) as scope:
+        a, a_created = scope.get_or_create_account(first)
+        b, b_created = scope.get_or_create_account(second)
+        assert a_created and b_created and a.id != b.id
+        assert len(a.name_key) == len(b.name_key) == MAX_NAME and a.name_key != b.name_key
+        assert scope.find_account(first) is a and scope.find_account(second) is b
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(strict=True, reason="bug: on PostgreSQL a NUL character (\\x00) in a message, a 150-character "
-                                       "name whose name_key is longer than 200, or a sender id over 195 characters "
-                                       "makes the write fail; the rep gets error_generic/error_unavailable")
 @fuzz_settings(10)
 @given(case=st.sampled_from(["nul", "name_key", "sender"]))
 def test_on_postgres_hostile_but_valid_input_is_saved(postgres_url, case):
+    """Bugs 13 and 14 on the production database: NUL, long keys and long sender ids are saved."""
     import actions.base
+    from bot.identity import caller_from
     from bot.store import AccountStore
     from bot.store.db import make_session_factory
     from bot.store.migrate import upgrade
@@ -489,18 +559,22 @@ def test_on_postgres_hostile_but_valid_input_is_saved(postgres_url, case):
         tracker = make_tracker(text, "log_meeting", [], slots={"form_account": name}, sender=sender)
         dispatcher, _events = run(ActionSaveMeeting(), tracker)
         assert not set(check_reply(dispatcher, name, text)) & failures(reply_language(tracker))
+        who = caller_from(sender, "rest", {})
+        with store.team(who.team_key, who.user_key) as scope:
+            assert [(a.name, [i.summary for i in a.interactions]) for a in scope.list_accounts()] == [
+                (name, [stored_text(text)])]
     finally:
         actions.base.use_store(None)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: actions/context.py known_names searches a casefolded copy of the "
-                                       "text (ß -> ss, ﬁ -> fi) and uses its offsets on the original text")
 @fuzz_settings(10)
-@given(prefix=st.sampled_from(["ß ", "Straße: ", "ﬁne, ", "ŉ "]), account=st.sampled_from(["Acme", "Globex Corp"]))
+@given(prefix=st.sampled_from(["ß ", "Straße: ", "ﬁne, ", "ŉ ", "İİ "]), account=st.sampled_from(["Acme",
+                                                                                                "Globex Corp"]))
 def test_known_names_point_at_the_name_in_the_text(use_store, prefix, account):
+    """Bug 12: offsets found in a casefolded copy (ß -> ss) were used on the original text."""
     sender = new_sender()
     text = f"{prefix}met {account} today"
     with use_store.team(team_of(sender)) as scope:
         scope.get_or_create_account(account)
         found = known_names(scope, text, [])
-    assert found and all(text[e["start"]:e["end"]] == e["value"] for e in found), found
+    assert [(e["entity"], e["value"], text[e["start"]:e["end"]]) for e in found] == [("account", account, account)]
