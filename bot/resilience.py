@@ -195,6 +195,11 @@ def _fresh(events: list[Any]) -> list[Any]:
     return events
 
 
+def has_pending_late_result(sender_id: str) -> bool:
+    """True while a timed-out action call of `sender_id` may still be matched to a repeat."""
+    return any(key[0] == sender_id for key in _late)
+
+
 def forget_late_results() -> None:
     """Drops every remembered late result (tests)."""
     _late.clear()
