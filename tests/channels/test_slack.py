@@ -36,6 +36,7 @@ from rasa.core.channels.channel import UserMessage, register
 from sanic import Sanic
 
 from bot import media
+from bot.channels.limits import max_message_chars
 from bot.channels.slack import (
     MemoryDedupe,
     RedisDedupe,
@@ -44,6 +45,7 @@ from bot.channels.slack import (
     clean_user_text,
     verify_signature,
 )
+from tests.channels.limits import OVERLONG_UNITS, overlong, refusal, stored_text
 from tests.conftest import MODEL_PATH
 from tests.servers import Servers, http_json
 
@@ -679,6 +681,69 @@ async def test_reply_text_cannot_ping_the_channel(fake_slack):
     assert post["text"] == "echo: account &lt;!channel&gt; &amp; co"
 
 
+@pytest.mark.parametrize("lang", list(OVERLONG_UNITS))
+async def test_an_over_long_message_is_refused_in_the_reps_language_and_never_reaches_rasa(fake_slack, lang):
+    team, user, dm = uid("T"), uid("U"), uid("D")
+    text = overlong(lang, "Globex")
+    ts = new_ts()
+    async with webhook_server(fake_slack) as hook:
+        status, _, _ = await hook.send(event_body(f"<@U0BOT> {text}", team=team, user=user, channel=dm, ts=ts,
+                                                  thread_ts=ts))
+        assert status == 200
+        await until(lambda: fake_slack.posts(channel=dm), what="the refusal")
+        await asyncio.sleep(0.3)
+    assert [p["text"] for p in fake_slack.posts(channel=dm)] == [refusal(lang, text)]
+    assert fake_slack.posts(channel=dm)[0]["thread_ts"] == ts      # where the message was
+    assert hook.rasa.messages == []
+
+
+async def test_a_message_at_the_limit_reaches_rasa_whole(fake_slack):
+    team, user, dm = uid("T"), uid("U"), uid("D")
+    text = overlong("en", "Globex")[:max_message_chars() - 1] + "!"
+    assert len(text) == max_message_chars()
+    async with webhook_server(fake_slack) as hook:
+        await hook.send(event_body(text, team=team, user=user, channel=dm))
+        await until(lambda: hook.rasa.messages, what="the message")
+    assert [m.text for m in hook.rasa.messages] == [text]
+
+
+async def test_an_over_long_button_payload_is_refused_too(fake_slack):
+    team, user, dm = uid("T"), uid("U"), uid("D")
+    value = overlong("zh-Hans", "华东精密")
+    click = block_actions_body(value, team=team, user=user, channel=dm, message_ts=new_ts())
+    async with webhook_server(fake_slack) as hook:
+        status, _, _ = await hook.post(click, sign(click, content_type="application/x-www-form-urlencoded"))
+        assert status == 200
+        await until(lambda: fake_slack.posts(channel=dm), what="the refusal")
+    assert [p["text"] for p in fake_slack.posts(channel=dm)] == [refusal("zh-Hans", value)]
+    assert hook.rasa.messages == []
+
+
+async def test_nul_characters_never_reach_rasa(fake_slack):
+    team, user, dm = uid("T"), uid("U"), uid("D")
+    async with webhook_server(fake_slack) as hook:
+        await hook.send(event_body("\x00Met Maria\x00 at Acme\x00", team=team, user=user, channel=dm))
+        await hook.send(event_body("\x00\x00", team=team, user=user, channel=dm))    # nothing else: nothing
+        click = block_actions_body('/inform{"n": 1}\x00', team=team, user=user, channel=dm, message_ts=new_ts())
+        await hook.post(click, sign(click, content_type="application/x-www-form-urlencoded"))
+        await until(lambda: len(fake_slack.posts(channel=dm)) == 2, what="two replies")
+        await asyncio.sleep(0.3)
+    assert sorted(m.text for m in hook.rasa.messages) == ["/inform{\"n\": 1}", "Met Maria at Acme"]
+
+
+@pytest.mark.parametrize("field, value", [("text", 123), ("text", ["hi"]), ("subtype", ["x"]), ("user", {"id": 1}),
+                                          ("channel", 5), ("ts", 1.5)])
+async def test_a_signed_event_with_a_field_of_the_wrong_type_is_400(fake_slack, field, value):
+    dm = uid("D")
+    data = event_body("hello", team=uid("T"), user=uid("U"), channel=dm)
+    data["event"][field] = value
+    async with webhook_server(fake_slack) as hook:
+        status, answer, _ = await hook.send(data)
+        await asyncio.sleep(0.3)
+    assert (status, answer) == (400, "Malformed body.")
+    assert hook.rasa.messages == [] and fake_slack.posts(channel=dm) == []
+
+
 async def test_no_secrets_or_message_text_are_logged_at_info(fake_slack, caplog):
     caplog.set_level(logging.INFO)
     team, user, dm = uid("T"), uid("U"), uid("D")
@@ -905,6 +970,23 @@ def test_e2e_our_chart_is_uploaded_not_linked(slack_e2e):
     file_id = json.loads(done[-1]["files"])[0]["id"]
     assert slack_e2e.fake.uploaded[file_id] == PNG
     assert all(chart_url not in json.dumps(p) for p in slack_e2e.fake.posts())
+
+
+@pytest.mark.model
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", list(OVERLONG_UNITS))
+def test_e2e_an_over_long_message_is_refused_in_the_reps_language_and_nothing_is_stored(slack_e2e, lang):
+    team, user, dm = uid("T"), uid("U"), uid("D")
+    name = {"en": "Overlong", "zh-Hans": "超长", "zh-Hant": "超長"}[lang] + uuid.uuid4().hex[:6]
+    text = overlong(lang, name)
+    ts, replies = slack_e2e.say(text, team=team, user=user, channel=dm)
+    assert [p["text"] for p in replies] == [refusal(lang, text)]
+    assert slack_e2e.user_turns(f"{team}:{user}") == []           # Rasa never saw it
+    assert name not in stored_text(slack_e2e.servers.database_url)
+    if lang == "en":  # the same words, short enough, are saved: the check above can see a stored account
+        _, replies = slack_e2e.say(f"Add a new account: {name}, manufacturing", team=team, user=user, channel=dm)
+        assert f"Saved: new account {name}" in text_of(replies)
+        assert name in stored_text(slack_e2e.servers.database_url)
 
 
 @pytest.mark.model

@@ -14,6 +14,7 @@ import stat
 import time
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 from typing import Any, Optional
 
@@ -31,6 +32,7 @@ from bot.channels.socketio import (
     session_secret,
 )
 from tests.browser.conftest import AUDIENCE, ISSUER, WebServers, acquire_web_servers, release_web_servers, rsa_keypair
+from tests.channels.limits import OVERLONG_UNITS, overlong, refusal, stored_text
 from tests.servers import REPO, http_json
 
 SECRET = "unit-test-secret-0123456789abcdef0123"
@@ -467,3 +469,21 @@ async def test_custom_json_and_images_reach_the_socket(rasa_web: WebServers) -> 
         ]
     finally:
         await probe.close()
+
+
+@pytest.mark.parametrize("lang", list(OVERLONG_UNITS))
+async def test_an_over_long_message_is_refused_in_the_reps_language_and_nothing_is_stored(
+        rasa_web: WebServers, lang: str) -> None:
+    user = f"olga{uuid.uuid4().hex[:6]}"
+    name = {"en": "Overlong", "zh-Hans": "超长", "zh-Hant": "超長"}[lang] + uuid.uuid4().hex[:6]
+    text = overlong(lang, name)
+    probe = Probe(rasa_web)
+    await probe.connect(auth={"token": rasa_web.token(user, "initech")})
+    try:
+        sender = await probe.session()
+        replies = await probe.say(text)
+    finally:
+        await probe.close()
+    assert replies == [{"text": refusal(lang, text)}]
+    assert user_events(await tracker(rasa_web, sender)) == []     # Rasa never saw it, cut or whole
+    assert name not in stored_text(rasa_web.database_url)

@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 from sanic import Sanic
 from wechatpy.enterprise.crypto import WeChatCrypto
 
+from bot.channels.limits import max_message_chars
 from bot.channels.wecom import (
     TEXT_ONLY_REPLY,
     CallbackCrypto,
@@ -43,6 +44,7 @@ from bot.channels.wecom import (
     dedupe_store_from_env,
     split_utf8,
 )
+from tests.channels.limits import OVERLONG_UNITS, overlong, refusal, stored_text
 from tests.conftest import MODEL_PATH
 from tests.servers import Servers, http_json
 
@@ -595,6 +597,40 @@ async def test_chinese_buttons_get_a_chinese_hint_and_chinese_numerals_work(fake
     assert server.agent.messages[3].text == "1"
 
 
+@pytest.mark.parametrize("lang", list(OVERLONG_UNITS))
+async def test_an_over_long_message_is_refused_in_the_users_language_and_never_reaches_rasa(fake, start_channel,
+                                                                                         lang):
+    server = await start_channel()
+    text = overlong(lang, "华东精密")
+    assert (await server.say("heyi", text))[0] == 200
+    await until(lambda: fake.texts("heyi"))
+    await asyncio.sleep(0.3)
+    assert fake.texts("heyi") == [refusal(lang, text)]
+    assert server.agent.messages == []
+
+
+async def test_a_message_at_the_limit_reaches_rasa_whole(fake, start_channel):
+    server = await start_channel()
+    text = overlong("zh-Hans", "华东精密")[:max_message_chars() - 1] + "。"
+    assert len(text) == max_message_chars()
+    await server.say("heyi", text)
+    await until(lambda: server.agent.messages)
+    assert [m.text for m in server.agent.messages] == [text]
+
+
+async def test_options_offered_before_a_refused_message_stay_answerable(fake, start_channel):
+    server = await start_channel()
+    await server.say("qinshi", "给我选项")
+    await until(lambda: fake.texts("qinshi"))
+    text = overlong("zh-Hant", "華東精密")
+    await server.say("qinshi", text)
+    await until(lambda: len(fake.texts("qinshi")) == 2)
+    assert fake.texts("qinshi")[1] == refusal("zh-Hant", text)
+    await server.say("qinshi", "2")
+    await until(lambda: len(server.agent.messages) == 2)
+    assert [m.text for m in server.agent.messages] == ["给我选项", "/deny"]
+
+
 def test_choice_numbers():
     answers = ["1", "２", " 3. ", "一", "十", "十二", "第二个", "选3"]
     assert [choice_number(t) for t in answers] == [1, 2, 3, 1, 10, 12, 2, 3]
@@ -836,3 +872,17 @@ def test_rasa_refuses_forged_callbacks_and_handles_a_retry_once(deployment):
     assert reply.count("Initrode") >= 1
     events = deployment.servers.tracker(f"{CORP}:{user}")["events"]
     assert len([e for e in events if e["event"] == "user"]) == 1
+
+
+@pytest.mark.model
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", list(OVERLONG_UNITS))
+def test_rasa_never_sees_an_over_long_message_and_the_user_is_told_in_their_language(deployment, lang):
+    user = f"rep{uuid.uuid4().hex[:6]}"
+    name = {"en": "Overlong", "zh-Hans": "超长", "zh-Hant": "超長"}[lang] + uuid.uuid4().hex[:6]
+    text = overlong(lang, name)
+    assert deployment.say(user, text) == 200
+    assert deployment.reply_to(user, 0) == refusal(lang, text)
+    events = http_json("GET", f"{deployment.servers.rasa_url}/conversations/{CORP}:{user}/tracker")["events"]
+    assert not [e for e in events if e["event"] == "user"]
+    assert name not in stored_text(deployment.servers.database_url)
