@@ -194,7 +194,8 @@ def test_a_logged_meeting_is_stored_exactly_as_sent(fuzz_servers, frame, payload
     text = frame.format(payload)
     status, raw = say(fuzz_servers, {"sender": sender, "message": text})
     replies = check_answer(status, raw, text)
-    assert stored_summaries(fuzz_servers, sender) == [text], [m.get("text") for m in replies]
+    # exactly, apart from NUL characters: the store removes them (PostgreSQL cannot hold them)
+    assert stored_summaries(fuzz_servers, sender) == [text.replace("\x00", "")], [m.get("text") for m in replies]
 
 
 @fuzz_settings(15)
@@ -205,7 +206,7 @@ def test_whatever_is_stored_from_a_message_is_what_was_sent(fuzz_servers, frame,
     status, raw = say(fuzz_servers, {"sender": sender, "message": text})
     check_answer(status, raw, text)
     for summary in stored_summaries(fuzz_servers, sender):
-        assert summary == text.strip()  # Rasa strips the message; nothing else changes
+        assert summary == text.strip().replace("\x00", "")  # Rasa strips the message, the store removes NUL
 
 
 # --------------------------------------------------------------------------- REST: one team never sees another's
