@@ -19,6 +19,7 @@ import re
 import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
@@ -51,6 +52,8 @@ __all__ = [
     "Opportunity",
     "Need",
     "Interaction",
+    "PracticeSession",
+    "REPEAT_WINDOW",
     "get_store",
 ]
 
@@ -149,6 +152,20 @@ def _short_text(value: Any, limit: int = MAX_NAME) -> Optional[str]:
     if len(value) > limit:
         raise InvalidFact("name_too_long", limit=limit)
     return value or None
+
+
+#: A write repeated within this window is the same write: a rep re-sending a message after a
+#: "that took too long" reply, possibly to another replica while the first attempt finished late
+#: (bot/resilience.py reuses late results only within one process). Matches its retention.
+REPEAT_WINDOW = timedelta(minutes=15)
+
+
+def _recent(created_at: Optional[datetime], now: Optional[datetime] = None) -> bool:
+    if created_at is None:
+        return False
+    if created_at.tzinfo is None:  # SQLite gives naive UTC datetimes back
+        created_at = created_at.replace(tzinfo=timezone.utc)
+    return (now or datetime.now(timezone.utc)) - created_at <= REPEAT_WINDOW
 
 
 def _check(value: Optional[str], allowed: Tuple[str, ...], field: str) -> Optional[str]:
@@ -434,11 +451,25 @@ class TeamScope:
 
     def log_interaction(self, account: Account, summary: str, stakeholder: Optional[Stakeholder] = None,
                         kind: str = "meeting") -> Interaction:
-        """Logs a meeting or call with what was learned (the rep's own words)."""
+        """Logs a meeting or call with what was learned (the rep's own words).
+
+        The same log by the same rep within `REPEAT_WINDOW` is returned instead of stored again.
+        """
         self._own(account)
         summary = _text(summary or "")
         if not summary.strip():
             raise InvalidFact("empty_summary")
+        stakeholder_id = stakeholder.id if stakeholder else None
+        user_id = self.user.id if self.user else None
+        # Two attempts of one log (two replicas, or a late first attempt) check one after the other:
+        # the account row is locked until the end of the transaction (PostgreSQL; SQLite has one writer).
+        self.session.execute(select(Account.id).where(Account.id == account.id).with_for_update())
+        recent = self.session.scalars(select(Interaction).where(
+            Interaction.account_id == account.id, Interaction.kind == kind).order_by(Interaction.id.desc()).limit(20))
+        for earlier in recent:  # a repeat of the same log: stored once
+            if (earlier.summary == summary and earlier.kind == kind and earlier.stakeholder_id == stakeholder_id
+                    and earlier.created_by == user_id and _recent(earlier.created_at)):
+                return earlier
         item = Interaction(team_id=self.team.id, account_id=account.id, summary=summary, kind=kind,
                            stakeholder_id=stakeholder.id if stakeholder else None,
                            created_by=self.user.id if self.user else None)
@@ -451,12 +482,21 @@ class TeamScope:
     # practice -----------------------------------------------------------------
     def record_practice(self, scenario: str, title: str, score: int, skills: Dict[str, int],
                         transcript: List[Dict[str, Any]]) -> PracticeSession:
-        """Stores a finished practice of the caller."""
+        """Stores a finished practice of the caller (once: a repeat within `REPEAT_WINDOW` returns the first)."""
         if self.user is None:
             raise InvalidFact("no_user")
-        row = PracticeSession(team_id=self.team.id, user_id=self.user.id, scenario=_text(scenario)[:100],
+        scenario, transcript = _text(scenario)[:100], list(transcript)
+        self.session.execute(select(User.id).where(User.id == self.user.id).with_for_update())  # as in log_interaction
+        recent = self.session.scalars(select(PracticeSession).where(
+            PracticeSession.team_id == self.team.id, PracticeSession.user_id == self.user.id,
+            PracticeSession.scenario == scenario, PracticeSession.score == int(score))
+            .order_by(PracticeSession.id.desc()).limit(5))
+        for earlier in recent:  # the same practice ended twice (a repeated "end"): stored once
+            if earlier.transcript == transcript and _recent(earlier.created_at):
+                return earlier
+        row = PracticeSession(team_id=self.team.id, user_id=self.user.id, scenario=scenario,
                               title=_text(title or "")[:300], score=int(score), skills=dict(skills),
-                              transcript=list(transcript))
+                              transcript=transcript)
         self.session.add(row)
         self.session.flush()
         return row
