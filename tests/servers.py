@@ -103,7 +103,11 @@ class Servers:
                str(self.credentials or REPO / "credentials.yml"), *self.rasa_args()]
         self.procs["rasa"] = subprocess.Popen(cmd, cwd=REPO, env=base_env(**self.extra_env), stdout=log.open("w"),
                                               stderr=subprocess.STDOUT)
-        wait_until(f"{self.rasa_url}/status", self.procs["rasa"], log)
+        wait_until(self.status_url(), self.procs["rasa"], log)
+
+    def status_url(self) -> str:
+        """The URL that answers once Rasa has loaded the model (subclasses with an API token add it)."""
+        return f"{self.rasa_url}/status"
 
     def rasa_args(self) -> List[str]:
         """Further `rasa run` arguments (subclasses add e.g. `--cors`)."""

@@ -6,12 +6,24 @@ the metadata (found by the fuzz tests: any team's accounts were readable). Here 
 channel is always "rest", an ``identity`` in the metadata is dropped, malformed
 bodies get a 400 instead of a 500, over-long messages a polite refusal in the rep's
 language, and message text is never logged.
+
+On REST the sender id *is* the rep's identity (each sender is their own team, or
+``DEFAULT_TEAM``), so whoever can reach the webhook and guess a sender id reads that
+rep's accounts. The webhook therefore only serves clients on this machine, unless
+``REST_CHANNEL_TOKEN`` is set: then every request must carry
+``Authorization: Bearer <token>`` (a trusted back end that authenticates its own users),
+from anywhere. "On this machine" means the connection comes from a loopback address and
+every ``X-Forwarded-For`` hop is loopback too (deploy/balancer.py adds the client's
+address there), so a proxy in front does not make outside callers look local.
 """
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import logging
+import os
 from asyncio import CancelledError
-from typing import Any, Awaitable, Callable, Dict, Text
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -19,9 +31,34 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.limits import too_long_reply
+from bot.channels.limits import clean, too_long_reply
 
 logger = logging.getLogger(__name__)
+
+
+def _loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address.strip().split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def refuse_client(request: Request) -> Optional[HTTPResponse]:
+    """None when the caller may use the REST webhook, else the 401/403 answer."""
+    token = os.environ.get("REST_CHANNEL_TOKEN", "").strip()
+    if token:
+        auth = request.headers.get("authorization", "")
+        supplied = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+        if supplied and hmac.compare_digest(supplied.encode(), token.encode()):
+            return None
+        return response.json({"error": "unauthorized"}, status=401)
+    hops = [request.conn_info.client_ip if request.conn_info else ""]
+    hops += [h for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    if all(_loopback(h) for h in hops):
+        return None
+    logger.warning("REST request from outside this machine refused (set REST_CHANNEL_TOKEN to allow)")
+    return response.json({"error": "the REST channel serves this machine only; set REST_CHANNEL_TOKEN and send "
+                                   "'Authorization: Bearer <token>' to use it from elsewhere"}, status=403)
 
 
 class RestChannel(RestInput):
@@ -40,6 +77,9 @@ class RestChannel(RestInput):
 
         @hook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            refused = refuse_client(request)
+            if refused is not None:
+                return refused
             try:
                 body = request.json
             except Exception:  # noqa: BLE001 - sanic raises its own InvalidUsage for bad JSON
@@ -51,6 +91,7 @@ class RestChannel(RestInput):
                 return response.json({"error": "'sender' and 'message' must be strings"}, status=400)
             if len(sender) > 200:
                 return response.json({"error": "'sender' is longer than 200 characters"}, status=400)
+            text = clean(text)  # NUL characters: PostgreSQL cannot store them
             refusal = too_long_reply(text)
             if refusal:
                 return response.json([{"recipient_id": sender, "text": refusal}])
