@@ -21,6 +21,20 @@ through, so that:
   rep's next message is the same text, the late result is used instead of running
   the action a second time, so a write that finished late is not applied twice.
 
+The tracker store gets the same treatment. Rasa wraps it in `FailSafeTrackerStore`, which
+answers a failed *load* with an empty conversation (the message is then handled without its
+context: a form answer taken as a new request, a fact filed under no account) and a failed
+*save* with a copy in this process's memory that nothing ever reads. Here:
+
+- a failed load stops the turn before anything runs: the rep gets "I can't reach our
+  conversation history right now … nothing was saved" (``fault_history_load``) in the language
+  of their message, and nothing is written anywhere;
+- a failed save (at the end of the turn, after the actions ran) is said, not hidden: the
+  turn's replies go out followed by ``fault_history_save`` ("what I confirmed above is saved in
+  your accounts, but I may not remember this part of our conversation").
+
+The conversation carries on from the last saved turn when the database is back.
+
 It is installed when imported in a process that runs Rasa's agent (the Rasa
 server, ``rasa shell``, ``rasa test``); `bot/nlu/__init__.py` imports it, and the
 Rasa server imports `bot.nlu` when it loads the model's pipeline. Anywhere else
@@ -56,6 +70,16 @@ SLOT_LANGUAGE_OVERRIDE = "language_override"  # actions/slots.py: SLOT_LANGUAGE_
 #: message keys in bot/content/messages/faults.yml
 MESSAGE_FAILED = "fault_try_again"
 MESSAGE_TIMEOUT = "fault_timeout"
+MESSAGE_HISTORY_LOAD = "fault_history_load"
+MESSAGE_HISTORY_SAVE = "fault_history_save"
+
+
+class TrackerStoreUnavailable(RuntimeError):
+    """The tracker store failed to load (``stage="load"``) or save (``"save"``) a conversation."""
+
+    def __init__(self, stage: str, sender_id: str, cause: BaseException) -> None:
+        super().__init__(f"tracker store {stage} failed for {sender_id}: {type(cause).__name__}")
+        self.stage = stage
 
 
 def _seconds(name: str, default: float) -> float:
@@ -95,6 +119,14 @@ def reply_language(tracker: Any) -> str:
             return detected
     previous = tracker.get_slot(SLOT_LANGUAGE)
     return previous if previous in LANGUAGES else "en"
+
+
+def text_language(text: str) -> str:
+    """The language of a message when no conversation state is available."""
+    from bot.language import LANGUAGES, detect
+
+    detected = detect(text) if text and not text.startswith("/") else None
+    return detected if detected in LANGUAGES else "en"
 
 
 def fault_reply(tracker: Any, key: str = MESSAGE_FAILED) -> str:
@@ -296,6 +328,50 @@ async def _resilient_run(self: Any, output_channel: Any, nlg: Any, tracker: Any,
         return _fallback_events(self, tracker, domain, MESSAGE_FAILED)
 
 
+# --- the tracker store --------------------------------------------------------------
+
+_original_handle_message = None
+
+
+async def _strict_retrieve(self: Any, sender_id: str) -> Any:
+    """`FailSafeTrackerStore.retrieve`: an error is an error, not an empty conversation."""
+    try:
+        return await self._tracker_store.retrieve(sender_id)
+    except Exception as exc:  # noqa: BLE001 - any database error
+        logger.error("tracker store: loading the conversation of %s failed (%s)", sender_id, type(exc).__name__)
+        raise TrackerStoreUnavailable("load", sender_id, exc) from exc
+
+
+async def _strict_save(self: Any, tracker: Any) -> None:
+    """`FailSafeTrackerStore.save`: no silent copy in this process's memory."""
+    try:
+        await self._tracker_store.save(tracker)
+    except Exception as exc:  # noqa: BLE001
+        logger.error("tracker store: saving the conversation of %s failed (%s)", tracker.sender_id,
+                     type(exc).__name__)
+        raise TrackerStoreUnavailable("save", tracker.sender_id, exc) from exc
+
+
+async def _handle_message(self: Any, message: Any) -> Optional[list[dict[str, Any]]]:
+    """`MessageProcessor.handle_message`, telling the rep when their conversation cannot be kept."""
+    from rasa.core.channels.channel import CollectingOutputChannel
+
+    from bot import i18n
+
+    try:
+        return await _original_handle_message(self, message)
+    except TrackerStoreUnavailable as exc:
+        key = MESSAGE_HISTORY_LOAD if exc.stage == "load" else MESSAGE_HISTORY_SAVE
+        output = message.output_channel
+        if output is not None:
+            try:
+                await output.send_text_message(message.sender_id, i18n.render(key, text_language(message.text or "")))
+            except Exception as send_error:  # noqa: BLE001 - the channel itself is failing
+                logger.error("could not tell %s about the tracker store: %s", message.sender_id,
+                             type(send_error).__name__)
+        return output.messages if isinstance(output, CollectingOutputChannel) else None
+
+
 def _check_rasa() -> Any:
     """The Rasa internals the patch relies on; raises when one is missing or changed."""
     import rasa
@@ -322,6 +398,13 @@ def _check_rasa() -> Any:
                          (Domain, "required_slots_for_form")):
         if not hasattr(module, attr):
             problems.append(f"{module.__name__}.{attr} is missing")
+    from rasa.core.processor import MessageProcessor
+    from rasa.core.tracker_store import FailSafeTrackerStore
+
+    for owner, attr in ((FailSafeTrackerStore, "retrieve"), (FailSafeTrackerStore, "save"),
+                        (MessageProcessor, "handle_message")):
+        if not asyncio.iscoroutinefunction(getattr(owner, attr, None)):
+            problems.append(f"{owner.__name__}.{attr} (async) is missing")
     validate = getattr(getattr(forms, "FormAction", None), "validate_slots", None)
     if validate is None or "RemoteAction" not in validate.__code__.co_names:
         problems.append("FormAction.validate_slots no longer calls RemoteAction")
@@ -333,7 +416,7 @@ def _check_rasa() -> Any:
 
 def install() -> None:
     """Patches `RemoteAction.run` (idempotent). Raises if Rasa's internals changed."""
-    global _installed, _original_run
+    global _installed, _original_run, _original_handle_message
     if _installed:
         return
     action_module = _check_rasa()
@@ -342,6 +425,13 @@ def install() -> None:
     _original_run = action_module.RemoteAction.run
     _resilient_run.__wrapped__ = _original_run  # type: ignore[attr-defined]
     action_module.RemoteAction.run = _resilient_run
+    from rasa.core.processor import MessageProcessor
+    from rasa.core.tracker_store import FailSafeTrackerStore
+
+    FailSafeTrackerStore.retrieve = _strict_retrieve
+    FailSafeTrackerStore.save = _strict_save
+    _original_handle_message = MessageProcessor.handle_message
+    MessageProcessor.handle_message = _handle_message
     _installed = True
     logger.info("action calls: %.0f s timeout, try-again reply on failure (bot.resilience)", action_timeout())
 
