@@ -7,7 +7,7 @@ from abc import ABC, abstractmethod
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
@@ -189,8 +189,10 @@ class SafeFormValidation(FormValidationAction, ABC):
 
     An uncaught error would make the action server answer 500 and the rep hear nothing.
     A fact the store refuses is explained; a database outage or a bug gets the "nothing was
-    saved" reply (logged with its traceback). No slot is set then, so Rasa rejects the form
-    for this message and the form asks again afterwards.
+    saved" reply (logged with its traceback). A refused fact sets no slot, so the form asks
+    for it again; after an outage or a bug the form is ended and the bot listens (its
+    question or save action would only fail again), so the rep gets one reply and simply
+    sends the message again later — as bot/resilience.py does when the action server fails.
     """
 
     @abstractmethod
@@ -205,7 +207,16 @@ class SafeFormValidation(FormValidationAction, ABC):
         except (OperationalError, DBAPIError):
             logger.exception("database error in %s", self.name())
             Reply(dispatcher, reply_language(tracker)).say("error_unavailable")
+            return self._end_form(domain)
         except Exception:  # noqa: BLE001 - the rep must get a reply, never a stack trace
             logger.exception("form validation %s failed", self.name())
             Reply(dispatcher, reply_language(tracker)).say("error_generic")
+            return self._end_form(domain)
         return []
+
+    def _end_form(self, domain: DomainDict) -> List[EventType]:
+        """The form ended without its save action, its slots cleared, the bot listening."""
+        form = (domain.get("forms") or {}).get(self.form_name()) or {}
+        required = form.get("required_slots") or []
+        return ([ActiveLoop(None), SlotSet("requested_slot", None)] + [SlotSet(slot, None) for slot in required]
+                + [FollowupAction("action_listen")])

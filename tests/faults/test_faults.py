@@ -461,3 +461,25 @@ def test_a_rasa_restart_in_the_middle_of_a_form_continues_the_form(servers, acco
     assert reply.startswith("Saved: Alice Wong at Umbrella") and "opponent" in reply
     assert people(account_store, me, "Umbrella") == ["Alice Wong"]
     assert servers.say_text(me, "show me the power map").startswith("Power map of Umbrella:")
+
+
+@pytest.mark.usefixtures("action_server_back")
+@real_servers
+def test_a_meeting_repeated_where_the_late_result_is_unknown_is_logged_once(servers, account_store):
+    """The repeat runs the save again (as on another replica, whose memory has no late result).
+
+    The store finds the first attempt's record and does not log the meeting a second time.
+    """
+    me = sender()
+    servers.say_text(me, "Add a new account: Acme Corp, manufacturing")
+    meeting = "Met Maria Lopez at Acme Corp today, she wants a pilot in May"
+
+    with servers.slow_actions({"action_save_meeting": 15}) as proxy:
+        reply, took = timed(servers, me, meeting)
+        assert reply == too_slow("en") and took < REPLY_WITHIN
+        assert wait_for(lambda: "action_save_meeting" in proxy.answered), "the late call never finished"
+        proxy.delays.clear()
+        servers.say_text(me, "list my accounts")  # another message first: the late result no longer applies
+        assert servers.say_text(me, meeting).startswith("Logged: meeting at Acme Corp")
+        assert proxy.forwarded.count("action_save_meeting") == 2  # the action really ran twice
+    assert [i["summary"] for i in account(account_store, me, "Acme Corp")["interactions"]] == [meeting]
