@@ -227,7 +227,10 @@ class Cluster:
         upgrade(self.database_url)  # once, before the action servers (each also runs it at start)
         env = {"TRACKER_DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url,
                "LOCK_STORE_KEY_PREFIX": self.key_prefix, "ACTION_SERVER_TOKEN": self.token,
-               "CHART_DIR": str(self.workdir / "charts"), "SANIC_WORKERS": "1"}
+               "CHART_DIR": str(self.workdir / "charts"), "SANIC_WORKERS": "1",
+               # sessions roll over every ~6 turns (default 300 events), so the replicas also
+               # start new sessions mid-conversation while both serve it (bot/performance.py)
+               "SESSION_MAX_EVENTS": "60"}
         if self.broker_queue:
             amqp = urllib.parse.urlsplit(RABBITMQ_URL)
             env.update(RABBITMQ_HOST=amqp.hostname or "localhost", RABBITMQ_PORT=str(amqp.port or 5672),

@@ -19,6 +19,7 @@ from tests.production.conftest import (
     redis_client,
     send_burst,
     send_ordered,
+    tracker_events,
 )
 from tests.servers import http_json
 
@@ -53,6 +54,9 @@ async def test_sequential_conversations_alternating_replicas_keep_every_message_
     assert report.conversations_out_of_order == 0 and report.turns_incomplete == 0
     assert report.facts_missing == 0 and report.facts_duplicated == 0, report.summary()
     assert report.facts_expected == sum(1 + len(s.people) + s.needs for s in scripts) >= 200
+    # the conversations rolled over into new sessions several times on the way (SESSION_MAX_EVENTS=60)
+    events = tracker_events(cluster.database_url, [s.sender for s in scripts])
+    assert all(sum(1 for kind, _, _ in e if kind == "session_started") >= 3 for e in events.values())
 
     # both replicas see the same conversation, and it carried its context across them
     for script in scripts[:2]:
