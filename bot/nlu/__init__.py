@@ -1,3 +1,4 @@
 """NLU: the spaCy pipeline and the custom Rasa components built on it."""
-from bot import performance  # noqa: F401 - in the Rasa server: rolling sessions, cached schema (docs/benchmarks/load.md)
-from bot import resilience  # noqa: F401 - in the Rasa server: action-call timeout, try-again reply (docs/faults.md)
+# In the Rasa server: rolling sessions and a cached schema check (bot/performance.py, docs/benchmarks/load.md),
+# the action-call timeout and try-again reply (bot/resilience.py, docs/faults.md).
+from bot import performance, resilience  # noqa: F401
