@@ -81,10 +81,12 @@ def deployment(tmp_path_factory):  # noqa: ANN001, ANN201
     upgrade(url)
     s = OpenServers(workdir=workdir, model=MODEL_PATH, database_url=url, tracker_db=workdir / "tracker.db",
                     extra_env={"CHART_DIR": str(workdir / "charts"), "ACTION_SERVER_TOKEN": ACTION_TOKEN})
-    s.start_actions()
-    s.start_rasa()
-    yield s
-    s.stop_all()
+    try:
+        s.start_actions()
+        s.start_rasa()
+        yield s
+    finally:
+        s.stop_all()  # also when a server failed to start
 
 
 @pytest.fixture(scope="module")

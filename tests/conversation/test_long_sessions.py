@@ -26,10 +26,12 @@ def rolling(tmp_path_factory):  # noqa: ANN001, ANN201
     upgrade(url)
     s = Servers(workdir=workdir, model=MODEL_PATH, database_url=url, tracker_db=workdir / "tracker.db",
                 extra_env={"CHART_DIR": str(workdir / "charts"), "SESSION_MAX_EVENTS": "12"})
-    s.start_actions()
-    s.start_rasa()
-    yield s
-    s.stop_all()
+    try:
+        s.start_actions()
+        s.start_rasa()
+        yield s
+    finally:
+        s.stop_all()  # also when a server failed to start
 
 
 def sender() -> str:
