@@ -97,6 +97,14 @@ def action_timeout() -> float:
     return _seconds("ACTION_TIMEOUT_SECONDS", DEFAULT_TIMEOUT)
 
 
+def busy_allowance() -> float:
+    """At most this many extra seconds for a call while Rasa's own event loop was too busy.
+
+    ``ACTION_BUSY_ALLOWANCE_SECONDS``, default 3x the timeout.
+    """
+    return _seconds("ACTION_BUSY_ALLOWANCE_SECONDS", 3 * action_timeout())
+
+
 def late_result_timeout() -> float:
     """Seconds a timed-out call may still finish (``ACTION_LATE_RESULT_SECONDS``, default 120)."""
     return max(_seconds("ACTION_LATE_RESULT_SECONDS", DEFAULT_LATE_RESULT), action_timeout())
@@ -134,6 +142,54 @@ def fault_reply(tracker: Any, key: str = MESSAGE_FAILED) -> str:
     from bot import i18n
 
     return i18n.render(key, reply_language(tracker))
+
+
+# --- how busy Rasa's own event loop is ------------------------------------------------
+#
+# Under load, an action call's answer can sit in Rasa's event loop behind other turns' work
+# (NLU, policies, tracker (de)serialisation run in the loop): each await of the HTTP request
+# resumes only when the loop gets to it. That time is not the action server being slow, and
+# timing it out turns overload into "try again" replies (3.4 % of turns at 50 conversations
+# in an early load run). A sampler measures how late the loop wakes up; a call's deadline is
+# extended by the lateness accumulated during the call (up to `busy_allowance()`), so a
+# frozen action server on an idle loop is still cut off after `action_timeout()`.
+
+SAMPLE_INTERVAL = 0.05
+_lag = {"total": 0.0}
+_samplers: dict[int, asyncio.Task[None]] = {}
+
+
+async def _sample_loop_lag() -> None:
+    while True:
+        expected = time.monotonic() + SAMPLE_INTERVAL
+        await asyncio.sleep(SAMPLE_INTERVAL)
+        late = time.monotonic() - expected
+        if late > 0:
+            _lag["total"] += late
+
+
+def loop_lag_total() -> float:
+    """Seconds this process's event loop has woken up late, in total, since sampling started."""
+    loop = asyncio.get_running_loop()
+    task = _samplers.get(id(loop))
+    if task is None or task.done():
+        _samplers[id(loop)] = loop.create_task(_sample_loop_lag())
+    return _lag["total"]
+
+
+async def _wait_with_allowance(task: asyncio.Task[list[Any]], timeout: float) -> list[Any]:
+    """Waits for `task` up to `timeout`, plus the time the event loop was busy meanwhile."""
+    busy_at_start, granted, allowance = loop_lag_total(), 0.0, busy_allowance()
+    remaining = timeout
+    while True:
+        try:
+            return await asyncio.wait_for(asyncio.shield(task), remaining)
+        except asyncio.TimeoutError:
+            owed = min(loop_lag_total() - busy_at_start, allowance) - granted
+            if task.done() or owed < SAMPLE_INTERVAL:
+                raise
+            granted += owed
+            remaining = owed
 
 
 # --- late results ------------------------------------------------------------------
@@ -306,7 +362,7 @@ async def _resilient_run(self: Any, output_channel: Any, nlg: Any, tracker: Any,
         task = asyncio.ensure_future(_original_run(self, output_channel, nlg, tracker, domain))
 
     try:
-        return await asyncio.wait_for(asyncio.shield(task), timeout)
+        return await _wait_with_allowance(task, timeout)
     except ActionExecutionRejection:
         raise  # a form rejecting the message: Rasa's normal flow
     except asyncio.TimeoutError:

@@ -172,6 +172,30 @@ async def test_slow_action_gets_a_timely_reply_and_its_late_result_serves_the_re
         assert calls == ["action_save_meeting", "action_save_meeting"]
 
 
+async def test_time_rasas_own_loop_is_busy_does_not_count_against_the_action_timeout(resilience, rasa_domain):
+    """Overload is not a slow action server: the answer (after 0.2 s) waits for a loop blocked by other turns."""
+    from rasa.core.channels import CollectingOutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+
+    nlg = TemplatedNaturalLanguageGenerator(rasa_domain.responses)
+    calls: list[str] = []
+
+    async def other_turns() -> None:
+        for _ in range(10):
+            time.sleep(0.2)  # NLU and policies of other conversations, run in Rasa's event loop
+            await asyncio.sleep(0)
+
+    with _stand_in_action_server(0.2, calls) as url:
+        busy = asyncio.ensure_future(other_turns())
+        started = time.monotonic()
+        events = await _remote("action_list_accounts", url).run(CollectingOutputChannel(), nlg,
+                                                                 _tracker(rasa_domain, "list my accounts"), rasa_domain)
+        took = time.monotonic() - started
+        await busy
+    assert took > 0.5  # longer than ACTION_TIMEOUT_SECONDS (0.5 here) ...
+    assert _texts(events) == ["done 1"]  # ... and still the action's answer, not "that took too long"
+
+
 def test_a_failed_form_validation_keeps_a_waiting_form_and_ends_a_starting_one(resilience, rasa_domain):
     from rasa.shared.core.events import ActiveLoop, FollowupAction, SlotSet, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
