@@ -136,3 +136,18 @@ def test_the_patches_are_installed_in_the_rasa_server_process():
     assert performance.installed()
     assert MessageProcessor._has_session_expired is performance._has_session_expired
     assert RemoteAction._validate_action_result is performance._validate_action_result
+
+
+def test_a_new_session_gets_each_slot_once_with_its_latest_value(domain):
+    from rasa.core.actions.action import ActionSessionStart
+
+    tracker = conversation(domain, 2)
+    for i in range(50):
+        tracker.update(SlotSet("current_account", f"Acme {i}"))
+    tracker.update(SlotSet("language", "zh-Hans"))
+    tracker.update(SlotSet("current_account", "Globex"))
+    tracker.update(SlotSet("language", None))
+    carried = ActionSessionStart._slot_set_events_from_tracker(tracker)
+    assert [(e.key, e.value) for e in carried] == [("current_account", "Globex"), ("language", None)]
+    replayed = DialogueStateTracker.from_events("copy", [SessionStarted(), *carried], domain.slots)
+    assert replayed.get_slot("current_account") == tracker.get_slot("current_account") == "Globex"
