@@ -157,6 +157,7 @@ def fault_reply(tracker: Any, key: str = MESSAGE_FAILED) -> str:
 SAMPLE_INTERVAL = 0.05
 _lag = {"total": 0.0}
 _samplers: dict[int, asyncio.Task[None]] = {}
+_lag_at_call: dict[int, float] = {}  # loop lateness when a pending call started (for the log line)
 
 
 async def _sample_loop_lag() -> None:
@@ -180,6 +181,7 @@ def loop_lag_total() -> float:
 async def _wait_with_allowance(task: asyncio.Task[list[Any]], timeout: float) -> list[Any]:
     """Waits for `task` up to `timeout`, plus the time the event loop was busy meanwhile."""
     busy_at_start, granted, allowance = loop_lag_total(), 0.0, busy_allowance()
+    _lag_at_call[id(task)] = busy_at_start
     remaining = timeout
     while True:
         try:
@@ -188,6 +190,7 @@ async def _wait_with_allowance(task: asyncio.Task[list[Any]], timeout: float) ->
             owed = min(loop_lag_total() - busy_at_start, allowance) - granted
             if task.done() or owed < SAMPLE_INTERVAL:
                 raise
+            logger.info("action call: deadline extended by %.1f s, the time Rasa's event loop was busy", owed)
             granted += owed
             remaining = owed
 
@@ -369,8 +372,10 @@ async def _resilient_run(self: Any, output_channel: Any, nlg: Any, tracker: Any,
         if task.done():  # the HTTP request itself timed out: no late result to wait for
             logger.error("action '%s' for %s timed out", name, tracker.sender_id)
         else:
-            logger.error("action '%s' for %s: no answer within %.0f s; the rep is asked to try again",
-                         name, tracker.sender_id, timeout)
+            logger.error("action '%s' for %s: no answer after %.1f s (timeout %.0f s; Rasa's event loop was busy "
+                         "%.1f s of that, allowance %.0f s); the rep is asked to try again", name, tracker.sender_id,
+                         time.monotonic() - now, timeout, loop_lag_total() - _lag_at_call.get(id(task), 0.0),
+                         busy_allowance())
             if started == now:  # first time this call ran late
                 sender = tracker.sender_id
                 task.add_done_callback(lambda t: _log_late_outcome(name, sender, started, key is not None, t))
@@ -382,6 +387,8 @@ async def _resilient_run(self: Any, output_channel: Any, nlg: Any, tracker: Any,
         logger.error("action '%s' for %s failed (%s: %s); the rep is asked to try again", name,
                      tracker.sender_id, type(exc).__name__, exc)
         return _fallback_events(self, tracker, domain, MESSAGE_FAILED)
+    finally:
+        _lag_at_call.pop(id(task), None)
 
 
 # --- the tracker store --------------------------------------------------------------
