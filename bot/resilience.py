@@ -51,6 +51,7 @@ import re
 import sys
 import time
 import unicodedata
+import weakref
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -156,25 +157,29 @@ def fault_reply(tracker: Any, key: str = MESSAGE_FAILED) -> str:
 
 SAMPLE_INTERVAL = 0.05
 _lag = {"total": 0.0}
-_samplers: dict[int, asyncio.Task[None]] = {}
+_sampled_loops: "weakref.WeakSet[asyncio.AbstractEventLoop]" = weakref.WeakSet()
 _lag_at_call: dict[int, float] = {}  # loop lateness when a pending call started (for the log line)
 
 
-async def _sample_loop_lag() -> None:
-    while True:
-        expected = time.monotonic() + SAMPLE_INTERVAL
-        await asyncio.sleep(SAMPLE_INTERVAL)
-        late = time.monotonic() - expected
+def _sample(loop: asyncio.AbstractEventLoop) -> None:
+    """Measures how late the loop runs a callback due in SAMPLE_INTERVAL, and again, for as long as it runs."""
+    expected = loop.time() + SAMPLE_INTERVAL
+
+    def tick() -> None:
+        late = loop.time() - expected
         if late > 0:
             _lag["total"] += late
+        _sample(loop)
+
+    loop.call_later(SAMPLE_INTERVAL, tick)
 
 
 def loop_lag_total() -> float:
     """Seconds this process's event loop has woken up late, in total, since sampling started."""
     loop = asyncio.get_running_loop()
-    task = _samplers.get(id(loop))
-    if task is None or task.done():
-        _samplers[id(loop)] = loop.create_task(_sample_loop_lag())
+    if loop not in _sampled_loops:
+        _sampled_loops.add(loop)
+        _sample(loop)
     return _lag["total"]
 
 
