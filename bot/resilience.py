@@ -192,8 +192,13 @@ async def _wait_with_allowance(task: asyncio.Task[list[Any]], timeout: float) ->
         try:
             return await asyncio.wait_for(asyncio.shield(task), remaining)
         except asyncio.TimeoutError:
+            if task.done():
+                # The answer came in the same loop iteration as the deadline (the shield had not
+                # passed it on yet): it is the answer, not a timeout. `result()` re-raises the call's
+                # own error if it failed.
+                return task.result()
             owed = min(loop_lag_total() - busy_at_start, allowance) - granted
-            if task.done() or owed < SAMPLE_INTERVAL:
+            if owed < SAMPLE_INTERVAL:
                 raise
             logger.info("action call: deadline extended by %.1f s, the time Rasa's event loop was busy", owed)
             granted += owed
