@@ -196,6 +196,28 @@ async def test_time_rasas_own_loop_is_busy_does_not_count_against_the_action_tim
     assert _texts(events) == ["done 1"]  # ... and still the action's answer, not "that took too long"
 
 
+async def test_an_answer_that_lands_with_the_deadline_is_the_answer(resilience, monkeypatch):
+    """The deadline passes while the answer arrives (under load, in the same loop iteration).
+
+    `wait_for` then raises TimeoutError although the call has finished; that call's answer is used.
+    The ordering is simulated: it depends on callback order in a busy loop, which no real server
+    reproduces on demand.
+    """
+    async def call() -> list[str]:
+        return ["the action's answer"]
+
+    task = asyncio.ensure_future(call())
+    real_wait_for = asyncio.wait_for
+
+    async def deadline_passes_as_the_answer_lands(awaitable, timeout):  # noqa: ANN001, ANN202
+        await real_wait_for(asyncio.shield(task), 5)  # the answer lands ...
+        awaitable.cancel()
+        raise asyncio.TimeoutError  # ... and the deadline is reported all the same
+
+    monkeypatch.setattr(resilience.asyncio, "wait_for", deadline_passes_as_the_answer_lands)
+    assert await resilience._wait_with_allowance(task, 0.5) == ["the action's answer"]
+
+
 def test_a_failed_form_validation_keeps_a_waiting_form_and_ends_a_starting_one(resilience, rasa_domain):
     from rasa.shared.core.events import ActiveLoop, FollowupAction, SlotSet, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
