@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -139,3 +141,26 @@ class Servers:
 
     def tracker(self, sender: str) -> Dict[str, Any]:
         return http_json("GET", f"{self.rasa_url}/conversations/{sender}/tracker")
+
+
+@contextmanager
+def running_servers(workdir: Path, model: Path, kind: type = Servers, **extra_env: str) -> Iterator[Servers]:
+    """An action server and a Rasa server (`kind`) on fresh SQLite databases in `workdir`.
+
+    Charts go to `workdir/charts`; `extra_env` is added to both servers' environment. Both are
+    stopped on exit, also when one of them failed to start.
+    """
+    if not model.exists():
+        raise FileNotFoundError(f"trained model missing at {model}: run scripts/train.sh (make test does)")
+    from bot.store.migrate import upgrade
+
+    url = f"sqlite:///{workdir / 'accounts.db'}"
+    upgrade(url)
+    servers = kind(workdir=workdir, model=model, database_url=url, tracker_db=workdir / "tracker.db",
+                   extra_env={"CHART_DIR": str(workdir / "charts"), **extra_env})
+    try:
+        servers.start_actions()
+        servers.start_rasa()
+        yield servers
+    finally:
+        servers.stop_all()

@@ -22,7 +22,7 @@ from typing import Any, Optional
 import pytest
 
 from tests.conftest import MODEL_PATH
-from tests.servers import Servers
+from tests.servers import Servers, running_servers
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
@@ -72,21 +72,9 @@ def request(method: str, url: str, body: Any = None, headers: Optional[dict] = N
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory):  # noqa: ANN001, ANN201
-    if not MODEL_PATH.exists():
-        pytest.fail(f"trained model missing at {MODEL_PATH}: run scripts/train.sh (make test does)")
-    workdir = tmp_path_factory.mktemp("access")
-    from bot.store.migrate import upgrade
-
-    url = f"sqlite:///{workdir / 'accounts.db'}"
-    upgrade(url)
-    s = OpenServers(workdir=workdir, model=MODEL_PATH, database_url=url, tracker_db=workdir / "tracker.db",
-                    extra_env={"CHART_DIR": str(workdir / "charts"), "ACTION_SERVER_TOKEN": ACTION_TOKEN})
-    try:
-        s.start_actions()
-        s.start_rasa()
+    with running_servers(tmp_path_factory.mktemp("access"), MODEL_PATH, OpenServers,
+                         ACTION_SERVER_TOKEN=ACTION_TOKEN) as s:
         yield s
-    finally:
-        s.stop_all()  # also when a server failed to start
 
 
 @pytest.fixture(scope="module")

@@ -10,28 +10,15 @@ import uuid
 import pytest
 
 from tests.conftest import MODEL_PATH
-from tests.servers import Servers
+from tests.servers import Servers, running_servers
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
 def rolling(tmp_path_factory):  # noqa: ANN001, ANN201
-    if not MODEL_PATH.exists():
-        pytest.fail(f"trained model missing at {MODEL_PATH}: run scripts/train.sh (make test does)")
-    workdir = tmp_path_factory.mktemp("rolling")
-    from bot.store.migrate import upgrade
-
-    url = f"sqlite:///{workdir / 'accounts.db'}"
-    upgrade(url)
-    s = Servers(workdir=workdir, model=MODEL_PATH, database_url=url, tracker_db=workdir / "tracker.db",
-                extra_env={"CHART_DIR": str(workdir / "charts"), "SESSION_MAX_EVENTS": "12"})
-    try:
-        s.start_actions()
-        s.start_rasa()
+    with running_servers(tmp_path_factory.mktemp("rolling"), MODEL_PATH, SESSION_MAX_EVENTS="12") as s:
         yield s
-    finally:
-        s.stop_all()  # also when a server failed to start
 
 
 def sender() -> str:

@@ -207,3 +207,16 @@ def account_store(account_db_url: str):  # noqa: ANN201
     factory = make_session_factory(account_db_url)
     yield AccountStore(factory)
     factory.kw["bind"].dispose()
+
+
+@contextmanager
+def database_unavailable(db_admin, name: str) -> Iterator[None]:  # noqa: ANN001
+    """No new connections to database `name`, and its open ones cut (the account or tracker database)."""
+    with db_admin.cursor() as cur:
+        cur.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+    try:
+        yield
+    finally:
+        with db_admin.cursor() as cur:
+            cur.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from bot import i18n
+from tests.faults.conftest import database_unavailable
 
 REPLY_WITHIN = 10.0
 
@@ -292,19 +293,6 @@ def wait_for(predicate, timeout: float = 40) -> bool:  # noqa: ANN001
             return True
         time.sleep(0.25)
     return False
-
-
-@contextmanager
-def database_unavailable(db_admin, name: str) -> Iterator[None]:  # noqa: ANN001
-    """No new connections to the account database, and its open ones cut."""
-    with db_admin.cursor() as cur:
-        cur.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
-        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
-    try:
-        yield
-    finally:
-        with db_admin.cursor() as cur:
-            cur.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
 
 
 @contextmanager

@@ -15,7 +15,7 @@ import pytest
 
 from bot import i18n
 from tests.conftest import MODEL_PATH
-from tests.faults.conftest import POSTGRES_ADMIN_URL
+from tests.faults.conftest import POSTGRES_ADMIN_URL, database_unavailable
 from tests.servers import Servers
 
 pytestmark = [pytest.mark.model, pytest.mark.slow, pytest.mark.postgres]
@@ -74,18 +74,6 @@ def history_down_servers(tmp_path_factory, admin) -> Iterator[PostgresTrackerSer
 
 
 @contextmanager
-def history_unreachable(admin, name: str) -> Iterator[None]:  # noqa: ANN001
-    with admin.cursor() as cur:
-        cur.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
-        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
-    try:
-        yield
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
-
-
-@contextmanager
 def history_refuses_writes(name: str) -> Iterator[None]:
     """Loading works, saving fails: a trigger refuses new rows in Rasa's `events` table."""
     import psycopg2
@@ -119,7 +107,7 @@ def test_history_unreachable_stops_the_turn_with_a_clear_reply_and_then_resumes(
     ask = s.say_text(me, "华东精密有一位新的IT总监，是支持者")  # the form asks for the name
     assert "叫什么" in ask or "名字" in ask or "姓名" in ask, ask
 
-    with history_unreachable(admin, s.tracker_database):
+    with database_unavailable(admin, s.tracker_database):
         import time
 
         started = time.monotonic()
