@@ -11,22 +11,15 @@ Run with ``python -m bot.action_server``.
 """
 from __future__ import annotations
 
-import hmac
 import logging
 import os
 
 from sanic import Sanic, response
 from sanic.request import Request
 
+from bot.http_auth import token_matches
+
 logger = logging.getLogger(__name__)
-
-
-def _token_ok(request: Request, expected: str) -> bool:
-    supplied = request.args.get("token") or ""
-    auth = request.headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        supplied = auth[7:].strip()
-    return bool(supplied) and hmac.compare_digest(supplied.encode(), expected.encode())
 
 
 def create_app(token: str | None = None) -> Sanic:
@@ -38,7 +31,7 @@ def create_app(token: str | None = None) -> Sanic:
 
     @app.middleware("request")
     async def authenticate(request: Request):  # noqa: ANN202 - sanic middleware
-        if token and request.path != "/health" and not _token_ok(request, token):
+        if token and request.path != "/health" and not token_matches(request, token, allow_query=True):
             return response.json({"error": "unauthorized"}, status=401)
         return None
 

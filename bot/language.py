@@ -35,6 +35,11 @@ _EN_FRAME = {
 }
 
 
+def without_nul(text: str) -> str:
+    """Text as stored and passed on: NUL characters removed (PostgreSQL refuses them), nothing else."""
+    return text.replace("\x00", "")
+
+
 @lru_cache(maxsize=1)
 def _ts_table() -> Dict[str, str]:
     """Traditional → simplified, single characters only (length preserving)."""

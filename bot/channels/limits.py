@@ -5,7 +5,7 @@ import os
 from typing import Optional
 
 from bot import i18n
-from bot.language import detect
+from bot.language import detect, without_nul
 
 
 def max_message_chars() -> int:
@@ -14,7 +14,7 @@ def max_message_chars() -> int:
 
 def clean(text: str) -> str:
     """The message as stored: NUL characters removed (PostgreSQL refuses them), nothing else changed."""
-    return text.replace("\x00", "")
+    return without_nul(text)
 
 
 def too_long_reply(text: str) -> Optional[str]:

@@ -18,7 +18,6 @@ address there), so a proxy in front does not make outside callers look local.
 """
 from __future__ import annotations
 
-import hmac
 import ipaddress
 import logging
 import os
@@ -32,6 +31,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.limits import clean, too_long_reply
+from bot.http_auth import token_matches
 
 logger = logging.getLogger(__name__)
 
@@ -47,9 +47,7 @@ def refuse_client(request: Request) -> Optional[HTTPResponse]:
     """None when the caller may use the REST webhook, else the 401/403 answer."""
     token = os.environ.get("REST_CHANNEL_TOKEN", "").strip()
     if token:
-        auth = request.headers.get("authorization", "")
-        supplied = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
-        if supplied and hmac.compare_digest(supplied.encode(), token.encode()):
+        if token_matches(request, token):
             return None
         return response.json({"error": "unauthorized"}, status=401)
     hops = [request.conn_info.client_ip if request.conn_info else ""]

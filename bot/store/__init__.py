@@ -27,7 +27,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.language import name_key
+from bot.language import name_key, without_nul
+from bot.resilience import LATE_RESULT_RETENTION
 from bot.store.models import (
     Account,
     Interaction,
@@ -141,7 +142,7 @@ def lookup_key(name: Optional[str]) -> str:
 
 def _text(value: Any) -> Any:
     """A free text as stored: NUL characters removed (PostgreSQL cannot store them)."""
-    return value.replace("\x00", "") if isinstance(value, str) else value
+    return without_nul(value) if isinstance(value, str) else value
 
 
 def _short_text(value: Any, limit: int = MAX_NAME) -> Optional[str]:
@@ -156,16 +157,16 @@ def _short_text(value: Any, limit: int = MAX_NAME) -> Optional[str]:
 
 #: A write repeated within this window is the same write: a rep re-sending a message after a
 #: "that took too long" reply, possibly to another replica while the first attempt finished late
-#: (bot/resilience.py reuses late results only within one process). Matches its retention.
-REPEAT_WINDOW = timedelta(minutes=15)
+#: (bot/resilience.py reuses late results only within one process, for the same time).
+REPEAT_WINDOW = timedelta(seconds=LATE_RESULT_RETENTION)
 
 
-def _recent(created_at: Optional[datetime], now: Optional[datetime] = None) -> bool:
+def _recent(created_at: Optional[datetime]) -> bool:
     if created_at is None:
         return False
     if created_at.tzinfo is None:  # SQLite gives naive UTC datetimes back
         created_at = created_at.replace(tzinfo=timezone.utc)
-    return (now or datetime.now(timezone.utc)) - created_at <= REPEAT_WINDOW
+    return datetime.now(timezone.utc) - created_at <= REPEAT_WINDOW
 
 
 def _check(value: Optional[str], allowed: Tuple[str, ...], field: str) -> Optional[str]:

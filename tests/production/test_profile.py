@@ -34,14 +34,14 @@ def test_profile_reads_every_setting_from_the_environment(profile, prod_env):
     from rasa.core.lock_store import LockStore
     from rasa.core.utils import read_endpoints_from_path
 
-    from bot.action_server import _token_ok
+    from bot.http_auth import token_matches
     from bot.lock_store import AtomicRedisLockStore
 
     endpoints = read_endpoints_from_path(profile)
     assert endpoints.action.url == ENV["ACTION_ENDPOINT_URL"]
     assert endpoints.action.headers == {"Authorization": f"Bearer {ENV['ACTION_SERVER_TOKEN']}"}
     request = SimpleNamespace(args={}, headers={k.lower(): v for k, v in endpoints.action.headers.items()})
-    assert _token_ok(request, ENV["ACTION_SERVER_TOKEN"])  # what bot/action_server.py checks
+    assert token_matches(request, ENV["ACTION_SERVER_TOKEN"], allow_query=True)  # bot/action_server.py's check
 
     assert (endpoints.tracker_store.type, endpoints.tracker_store.url) == ("SQL", ENV["TRACKER_DATABASE_URL"])
     lock_store = LockStore.create(endpoints.lock_store)  # connects lazily: no Redis needed here
