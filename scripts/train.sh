@@ -22,6 +22,9 @@ start=$(date +%s)
 # Train into a scratch folder and move the result into place in one step, so a server
 # starting meanwhile never reads a half-written model.
 tmp=models/.training
+# No reuse of Rasa's training cache: its keys cover config and data but not the code of our own
+# components (bot/nlu), so a changed component could come back from the cache as it was.
+export RASA_MAX_CACHE_SIZE=0
 rm -rf "$tmp"
 .venv/bin/rasa train --fixed-model-name sales-coach --out "$tmp" --quiet
 mv -f "$tmp/sales-coach.tar.gz" "$model"
