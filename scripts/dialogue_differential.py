@@ -6,7 +6,8 @@ Used to decide whether a dialogue policy can go (config.yml): train a model with
 
 Each model gets its own action server and fresh SQLite databases. The conversations are every
 form (and a role-play) interrupted by a training example of every intent, in English or
-simplified Chinese, followed by "help" and an answer; plus the load benchmark's mixed
+simplified Chinese, followed by "help" and an answer; every intent as the first message, after a
+coaching answer, after a list and after a finished role-play; plus the load benchmark's mixed
 conversations and a 60-turn long conversation. For every turn it records the actions run (with
 the policy that chose them) and the reply texts, and prints how many turns differ and which
 policies decided. Exit status 1 when any turn differs. Takes ≈ 3 min per model on 2 cores.
@@ -61,6 +62,14 @@ def conversations(seed: int = 7) -> List[List[str]]:
             pool = en[intent] if rnd.random() < .5 or intent not in zh else zh[intent]
             lead = ["新建客户华东精密"] + (["let's practise"] if opener.startswith("/start") else [])
             out.append(lead + [opener, rnd.choice(pool), "help", rnd.choice(en["inform"])])
+    def pick(intent: str) -> str:
+        return rnd.choice(en[intent] if rnd.random() < .5 or intent not in zh else zh[intent])
+
+    for intent in sorted(en):  # every intent first thing, and after a finished answer or a finished role-play
+        out.append([pick(intent)])
+        out.append(["what is SPIN?", pick(intent), pick(intent)])
+        out.append(["新建客户华东精密", "list my accounts", pick(intent)])
+        out.append(["let's practise", '/start_roleplay{"scenario": "peak_capacity"}', "end practice", pick(intent)])
     return out
 
 
