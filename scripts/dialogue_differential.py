@@ -74,21 +74,8 @@ def conversations(seed: int = 7) -> List[List[str]]:
 
 
 async def play(model: Path, convs: List[List[str]]) -> List[List[Dict[str, Any]]]:
-    from rasa.core.agent import load_agent
-    from rasa.core.utils import AvailableEndpoints
-
-    from bot.store.migrate import upgrade
-
     with tempfile.TemporaryDirectory(prefix="differential-") as tmp:
-        work = Path(tmp)
-        url = f"sqlite:///{work / 'accounts.db'}"
-        upgrade(url)
-        servers = lb.Servers(workdir=work, model=model, database_url=url, tracker_db=work / "tracker.db",
-                             extra_env={"CHART_DIR": str(work / "charts")})
-        servers.start_actions()
-        try:
-            agent = await load_agent(model_path=str(model),
-                                     endpoints=AvailableEndpoints.read_endpoints(str(servers.endpoints_file())))
+        async with lb.in_process_agent(Path(tmp), model) as agent:
             result = []
             for number, conv in enumerate(convs):
                 sender, seen, turns = f"diff-{number}", 0, []
@@ -102,8 +89,6 @@ async def play(model: Path, convs: List[List[str]]) -> List[List[Dict[str, Any]]
                     turns.append({"text": text, "actions": actions, "replies": [r.get("text") for r in replies]})
                 result.append(turns)
             return result
-        finally:
-            servers.stop_all()
 
 
 def main() -> int:
@@ -112,11 +97,7 @@ def main() -> int:
     parser.add_argument("model_b", type=Path)
     parser.add_argument("--out", type=Path, help="write both runs as JSON here")
     args = parser.parse_args()
-    from rasa.utils.log_utils import configure_structlog
-
-    configure_structlog(logging.WARNING)
-    for name in ("", "rasa", "tensorflow", "absl", "bot", "urllib3", "asyncio"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+    lb.quiet_rasa_logs(logging.ERROR)
     convs = conversations()
     print(f"{len(convs)} conversations, {sum(map(len, convs))} turns per model", flush=True)
     runs = [asyncio.run(play(model, convs)) for model in (args.model_a, args.model_b)]

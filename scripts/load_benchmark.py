@@ -53,8 +53,9 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, AsyncIterator, Callable, Dict, List, Optional, Tuple
 
 import aiohttp
 
@@ -471,6 +472,47 @@ def start_embedded(work: Path) -> Servers:
     return servers
 
 
+def quiet_rasa_logs(level: int = 30) -> None:
+    """Rasa's agent in this process logs as `rasa run` does, from `level` (WARNING) up: debug lines filtered, not printed."""
+    import logging
+
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(level)
+    for name in ("", "rasa", "tensorflow", "absl", "bot", "urllib3", "asyncio"):
+        logging.getLogger(name).setLevel(level)
+
+
+@asynccontextmanager
+async def in_process_agent(work: Path, model: Path = MODEL) -> AsyncIterator[Any]:
+    """Rasa's agent in this process on `model`, with a real action server, on fresh SQLite databases in `work`."""
+    from rasa.core.agent import load_agent
+    from rasa.core.utils import AvailableEndpoints
+
+    from bot.store.migrate import upgrade
+
+    url = f"sqlite:///{work / 'accounts.db'}"
+    upgrade(url)
+    servers = Servers(workdir=work, model=model, database_url=url, tracker_db=work / "tracker.db",
+                      extra_env={"CHART_DIR": str(work / "charts")})
+    try:
+        servers.start_actions()
+        yield await load_agent(model_path=str(model),
+                               endpoints=AvailableEndpoints.read_endpoints(str(servers.endpoints_file())))
+    finally:
+        servers.stop_all()
+
+
+def profiled_ms_per_turn(profile: Any, turns: int) -> Dict[str, float]:
+    """Cumulative milliseconds per turn of each part of a turn (PROFILE_ROWS) in a cProfile profile."""
+    import pstats
+
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    return {label: round(sum(v[3] for (file, _, name), v in stats.items() if file.endswith(suffix) and name == func)
+                         * 1000 / turns, 1)
+            for label, suffix, func in PROFILE_ROWS}
+
+
 def embedded_watch(servers: Servers, interval: float = 1.0) -> Watch:
     rasa, actions = servers.procs["rasa"].pid, servers.procs["actions"].pid
     watch = Watch(lambda: {"rasa": [rasa], "actions": [actions]}, interval)
@@ -842,61 +884,35 @@ def phase_profile(args: argparse.Namespace) -> Dict[str, Any]:
     only: the profiler slows Python code down (about 2x), so read the shares, not the absolute milliseconds.
     """
     import cProfile
-    import logging
-    import pstats
 
-    from rasa.utils.log_utils import configure_structlog
-
-    configure_structlog(logging.WARNING)  # as `rasa run` does (at INFO); debug lines are filtered, not printed
-    for name in ("", "rasa", "tensorflow", "absl", "bot", "urllib3", "asyncio"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    quiet_rasa_logs()
     turns = long_conversation(args.long_turns)
     windows = {"early": (21, 50), "late": (len(turns) - 29, len(turns))}
+
+    async def run(work: Path) -> Dict[str, Any]:
+        async with in_process_agent(work) as agent:
+            profiles = {key: cProfile.Profile() for key in windows}
+            times: List[float] = []
+            quiet = wait_quiet(args, "profile")
+            for i, (_, text) in enumerate(turns, 1):
+                prof = next((profiles[k] for k, (lo, hi) in windows.items() if lo <= i <= hi), None)
+                if prof:
+                    prof.enable()
+                start = time.perf_counter()
+                await agent.handle_text(text, sender_id="lb-profile")
+                times.append((time.perf_counter() - start) * 1000)
+                if prof:
+                    prof.disable()
+            tracker = await agent.tracker_store.retrieve("lb-profile")
+            return {"profiles": profiles, "times": times, "events": len(tracker.events), **quiet}
+
     with tempfile.TemporaryDirectory(prefix="loadbench-profile-") as tmp:
-        work = Path(tmp)
-        from bot.store.migrate import upgrade
-
-        url = f"sqlite:///{work / 'accounts.db'}"
-        upgrade(url)
-        servers = Servers(workdir=work, model=MODEL, database_url=url, tracker_db=work / "tracker.db",
-                          extra_env={"CHART_DIR": str(work / "charts")})
-        servers.start_actions()
-        try:
-            async def run() -> Dict[str, Any]:
-                from rasa.core.agent import load_agent
-                from rasa.core.utils import AvailableEndpoints
-
-                agent = await load_agent(model_path=str(MODEL),
-                                         endpoints=AvailableEndpoints.read_endpoints(str(servers.endpoints_file())))
-                profiles = {key: cProfile.Profile() for key in windows}
-                times: List[float] = []
-                quiet = wait_quiet(args, "profile")
-                for i, (_, text) in enumerate(turns, 1):
-                    prof = next((profiles[k] for k, (lo, hi) in windows.items() if lo <= i <= hi), None)
-                    if prof:
-                        prof.enable()
-                    start = time.perf_counter()
-                    await agent.handle_text(text, sender_id="lb-profile")
-                    times.append((time.perf_counter() - start) * 1000)
-                    if prof:
-                        prof.disable()
-                tracker = await agent.tracker_store.retrieve("lb-profile")
-                return {"profiles": profiles, "times": times, "events": len(tracker.events), **quiet}
-
-            got = asyncio.run(run())
-        finally:
-            servers.stop_all()
+        got = asyncio.run(run(Path(tmp)))
     result: Dict[str, Any] = {"turns": len(turns), "events_at_end": got["events"], "load_before": got["load_before"],
                               "windows": {}}
     for key, (lo, hi) in windows.items():
-        stats = pstats.Stats(got["profiles"][key]).stats  # type: ignore[attr-defined]
-        n = hi - lo + 1
-        rows = {}
-        for label, suffix, func in PROFILE_ROWS:
-            ct = sum(v[3] for (file, _, name), v in stats.items() if file.endswith(suffix) and name == func)
-            rows[label] = round(ct * 1000 / n, 1)
         result["windows"][key] = {"turns": f"{lo}-{hi}", "p50_ms_profiler_on": round(pct(got["times"][lo - 1:hi], .5), 1),
-                                  "profiled_ms_per_turn": rows}
+                                  "profiled_ms_per_turn": profiled_ms_per_turn(got["profiles"][key], hi - lo + 1)}
     print(f"  profile ({got['events']} events at the end, load before {got['load_before']}), ms per turn under cProfile:")
     print(f"    {'':<72} {'early':>8} {'late':>8}")
     for label, _, _ in PROFILE_ROWS:

@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import cProfile
 import io
-import logging
 import pstats
 import sys
 import tempfile
@@ -29,19 +28,7 @@ import load_benchmark as lb  # noqa: E402
 
 
 async def profile(work: Path, conversations: int) -> tuple[cProfile.Profile, int]:
-    from rasa.core.agent import load_agent
-    from rasa.core.utils import AvailableEndpoints
-
-    from bot.store.migrate import upgrade
-
-    url = f"sqlite:///{work / 'accounts.db'}"
-    upgrade(url)
-    servers = lb.Servers(workdir=work, model=lb.MODEL, database_url=url, tracker_db=work / "tracker.db",
-                         extra_env={"CHART_DIR": str(work / "charts")})
-    servers.start_actions()
-    try:
-        agent = await load_agent(model_path=str(lb.MODEL),
-                                 endpoints=AvailableEndpoints.read_endpoints(str(servers.endpoints_file())))
+    async with lb.in_process_agent(work) as agent:
         for _, text in lb.mix_conversation(99):
             await agent.handle_text(text, sender_id="warm-up")
         prof, times, turns = cProfile.Profile(), {}, 0
@@ -60,8 +47,6 @@ async def profile(work: Path, conversations: int) -> tuple[cProfile.Profile, int
             values.sort()
             print(f"  {kind:9} {len(values):3} turns, p50 {values[len(values) // 2]:.1f} ms")
         return prof, turns
-    finally:
-        servers.stop_all()
 
 
 def main() -> None:
@@ -69,18 +54,12 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=6)
     parser.add_argument("--top", type=int, default=40)
     args = parser.parse_args()
-    from rasa.utils.log_utils import configure_structlog
-
-    configure_structlog(logging.WARNING)
-    for name in ("", "rasa", "tensorflow", "absl", "bot", "urllib3", "asyncio"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    lb.quiet_rasa_logs()
     with tempfile.TemporaryDirectory(prefix="profile-turns-") as tmp:
         prof, turns = asyncio.run(profile(Path(tmp), args.conversations))
-    stats = pstats.Stats(prof).stats  # type: ignore[attr-defined]
     print("\nper turn (cumulative ms):")
-    for label, suffix, func in lb.PROFILE_ROWS:
-        total = sum(v[3] for (file, _, name), v in stats.items() if file.endswith(suffix) and name == func)
-        print(f"  {total * 1000 / turns:7.1f}  {label}")
+    for label, ms in lb.profiled_ms_per_turn(prof, turns).items():
+        print(f"  {ms:7.1f}  {label}")
     out = io.StringIO()
     pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(args.top)
     print(out.getvalue())
