@@ -15,17 +15,19 @@ What it adds to the built-in channel (see docs/channels-slack.md):
   in constant time; a timestamp more than 5 minutes away is a replay. That includes the
   ``url_verification`` challenge and interactivity (button) payloads.
 * **No double replies**: events are deduplicated on ``event_id`` and on channel + message
-  ``ts`` (Slack sends both ``message`` and ``app_mention`` for one mention), in memory or in
-  Redis (``SET NX EX``) when ``REDIS_URL`` is set; a retry of a seen event gets 200 and is
-  dropped.
+  ``ts`` (Slack sends both ``message`` and ``app_mention`` for one mention) in Redis when
+  ``REDIS_URL`` is set, else in the account store's database (`bot.channels.dedupe`), so a
+  replay is refused after a restart too; a retry of a seen event gets 200 and is dropped.
 * **Malformed bodies get 400**: a correctly signed body whose fields do not have the JSON
-  types Slack sends (a non-string ``text``, a non-object ``user``, …) is refused, never a 500.
+  types Slack sends (a non-string ``text``, a non-object ``user``, …), that nests deeper than
+  64 levels or that holds text which is not valid Unicode (a lone surrogate) is refused, never
+  a 500. Without a token and a signing secret, ``GET /webhooks/slack/`` answers 503.
 * **One message limit**: NUL characters are removed, and a message over ``MAX_MESSAGE_CHARS``
   (`bot.channels.limits`) never reaches Rasa; the rep gets ``message_too_long`` in their language.
 * **Quick acknowledgement**: the message is handed to Rasa in a background task and the
   webhook answers at once (Slack wants a 200 within 3 seconds).
 * **Verified identity**: ``metadata["identity"] = {"team": team_id, "user": user_id}`` (see
-  `bot.identity`), and the Rasa sender id is team-scoped, ``"{team_id}:{user_id}"``.
+  `bot.identity`), and the Rasa sender id is channel- and team-scoped, ``"slack:{team_id}:{user_id}"``.
 * **Output**: text escaped for Slack, buttons as Block Kit (4 buttons + a "More…" menu when
   there are more than 5), our own charts uploaded with ``files_upload_v2``, replies in the
   message's thread when ``use_threads`` is on (or when the message was in a thread).
@@ -42,10 +44,9 @@ import logging
 import os
 import re
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Optional, Protocol
+from typing import Any, Optional
 from urllib.parse import parse_qs
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
@@ -58,7 +59,8 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import media
-from bot.channels.limits import clean, too_long_reply
+from bot.channels.dedupe import Dedupe, dedupe_from_env
+from bot.channels.limits import clean, invalid_unicode, refusal, too_deep
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +85,16 @@ Handler = Callable[[UserMessage], Awaitable[Any]]
 
 class Malformed(ValueError):
     """A signed body whose fields do not have the JSON types Slack sends (answered with 400)."""
+
+
+def _json_body(raw: Any) -> Any:
+    """A signed body's JSON: `Malformed` when it nests absurdly deep or holds text that is not valid Unicode."""
+    data = json.loads(raw)
+    if too_deep(data):
+        raise Malformed("nested too deep")
+    if invalid_unicode(data):
+        raise Malformed("not valid Unicode text")
+    return data
 
 
 def _text_field(container: dict[str, Any], key: str) -> Optional[str]:
@@ -154,78 +166,6 @@ def verify_signature(secret: str, timestamp: Optional[str], body: bytes, signatu
         return False
     expected = compute_signature(secret, timestamp, body)
     return hmac.compare_digest(expected.encode("ascii"), signature.encode("ascii", "replace"))
-
-
-# --------------------------------------------------------------------------- dedupe
-
-class DedupeStore(Protocol):
-    async def first_seen(self, key: str) -> bool:
-        """Records `key`; True only for the first caller within the TTL."""
-
-
-class MemoryDedupe:
-    """Per-process TTL set. Enough for one Rasa process; use Redis for several."""
-
-    def __init__(self, ttl: int = DEFAULT_DEDUPE_TTL, max_size: int = 100_000) -> None:
-        self.ttl = ttl
-        self.max_size = max_size
-        self._expiry: OrderedDict[str, float] = OrderedDict()
-
-    def _purge(self, now: float) -> None:
-        # Every key gets the same TTL, so insertion order is expiry order.
-        while self._expiry:
-            key, expires = next(iter(self._expiry.items()))
-            if expires > now and len(self._expiry) < self.max_size:
-                break
-            self._expiry.popitem(last=False)
-
-    async def first_seen(self, key: str) -> bool:
-        now = time.monotonic()
-        self._purge(now)
-        expires = self._expiry.get(key)
-        if expires is not None and expires > now:
-            return False
-        self._expiry[key] = now + self.ttl
-        return True
-
-
-class RedisDedupe:
-    """Shared across Rasa processes: ``SET key 1 NX EX ttl`` (atomic first-writer-wins).
-
-    If Redis is unreachable the check falls back to an in-process `MemoryDedupe`, so a Redis
-    outage risks a duplicate reply rather than losing messages.
-    """
-
-    def __init__(self, url: str, ttl: int = DEFAULT_DEDUPE_TTL, prefix: str = "sales-coach:slack:") -> None:
-        self.url = url
-        self.ttl = ttl
-        self.prefix = prefix
-        self.fallback = MemoryDedupe(ttl)
-        self._client: Any = None
-
-    def _redis(self) -> Any:
-        if self._client is None:
-            import redis.asyncio as redis_asyncio
-
-            self._client = redis_asyncio.from_url(self.url, socket_timeout=1, socket_connect_timeout=1)
-        return self._client
-
-    async def first_seen(self, key: str) -> bool:
-        try:
-            created = await self._redis().set(self.prefix + key, b"1", nx=True, ex=self.ttl)
-        except Exception as exc:  # noqa: BLE001 - any Redis/network failure
-            logger.warning("Redis dedupe unavailable (%s); using the in-process cache", type(exc).__name__)
-            return await self.fallback.first_seen(key)
-        return bool(created)
-
-    async def close(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
-
-
-def make_dedupe(redis_url: Optional[str], ttl: int = DEFAULT_DEDUPE_TTL) -> DedupeStore:
-    return RedisDedupe(redis_url, ttl) if redis_url else MemoryDedupe(ttl)
 
 
 # --------------------------------------------------------------------------- text and blocks
@@ -322,9 +262,17 @@ def button_blocks(text: Optional[str], buttons: list[dict[str, Any]],
     return blocks, fallback
 
 
+SENDER_PREFIX = "slack:"
+
+
+def sender_for(team: str, user: str) -> str:
+    """The conversation id of a Slack user: ``slack:<team>:<user>`` (a namespace no REST sender may use)."""
+    return f"{SENDER_PREFIX}{team}:{user}"
+
+
 def user_from_sender(sender_id: str) -> str:
-    """The Slack user id inside a team-scoped sender id (``T1:U1`` or ``T1:U1_C1_ts``)."""
-    return sender_id.split(":", 1)[-1].split("_", 1)[0]
+    """The Slack user id inside a conversation id (``slack:T1:U1`` or ``slack:T1:U1_C1_ts``)."""
+    return sender_id.rsplit(":", 1)[-1].split("_", 1)[0]
 
 
 # --------------------------------------------------------------------------- output
@@ -413,7 +361,7 @@ class SlackChannel(SlackInput):
             conversation_granularity=_setting(creds, "conversation_granularity", "SLACK_CONVERSATION_GRANULARITY",
                                               "sender"),
             api_url=_setting(creds, "slack_api_url", "SLACK_API_URL", DEFAULT_API_URL),
-            redis_url=_setting(creds, "redis_url", "REDIS_URL"),
+            redis_url=_setting(creds, "redis_url", "REDIS_URL", ""),
             dedupe_ttl=int(_setting(creds, "dedupe_ttl", "SLACK_DEDUPE_TTL", DEFAULT_DEDUPE_TTL)),
         )
 
@@ -423,12 +371,13 @@ class SlackChannel(SlackInput):
                  errors_ignore_retry: Optional[list[str]] = None, use_threads: Optional[bool] = False,
                  slack_signing_secret: str = "", conversation_granularity: Optional[str] = "sender",
                  api_url: str = DEFAULT_API_URL, redis_url: Optional[str] = None,
-                 dedupe_ttl: int = DEFAULT_DEDUPE_TTL, dedupe: Optional[DedupeStore] = None) -> None:
+                 dedupe_ttl: int = DEFAULT_DEDUPE_TTL, dedupe: Optional[Dedupe] = None) -> None:
         self.api_url = api_url if api_url.endswith("/") else api_url + "/"
         super().__init__(slack_token or "", slack_channel, proxy, slack_retry_reason_header,
                          slack_retry_number_header, errors_ignore_retry, bool(use_threads),
                          slack_signing_secret or "", conversation_granularity)
-        self.dedupe: DedupeStore = dedupe or make_dedupe(redis_url, dedupe_ttl)
+        self.dedupe: Dedupe = dedupe or dedupe_from_env("slack:", redis_url)
+        self.dedupe_ttl = dedupe_ttl
         self._bot_user_id: Optional[str] = None
         self._tasks: set[asyncio.Task] = set()
 
@@ -466,6 +415,8 @@ class SlackChannel(SlackInput):
 
         @slack_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
+            if not self.configured:
+                return response.json({"status": "not configured"}, status=503)
             return response.json({"status": "ok"})
 
         @slack_webhook.route("/webhook", methods=["POST"])
@@ -478,13 +429,13 @@ class SlackChannel(SlackInput):
             content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
             try:
                 if content_type == "application/json":
-                    return await self._on_event(request, json.loads(request.body or b"{}"), on_new_message)
+                    return await self._on_event(request, _json_body(request.body or b"{}"), on_new_message)
                 if content_type == "application/x-www-form-urlencoded":
                     form = parse_qs((request.body or b"").decode("utf-8"))
                     if "payload" not in form:
                         return response.text("")  # ssl_check and the like
-                    return await self._on_interaction(json.loads(form["payload"][0]), on_new_message)
-            except (ValueError, UnicodeDecodeError):  # Malformed included
+                    return await self._on_interaction(_json_body(form["payload"][0]), on_new_message)
+            except (ValueError, UnicodeDecodeError, RecursionError):  # Malformed included
                 return response.text("Malformed body.", status=400)
             except (TypeError, AttributeError, KeyError) as exc:
                 # A field of a type the checks above missed: still the sender's fault, never a 500.
@@ -563,7 +514,7 @@ class SlackChannel(SlackInput):
             retry = request.headers.get(self.retry_num_header or "x-slack-retry-num")
             logger.info("Dropped a duplicate Slack event%s", f" (retry {retry})" if retry else "")
             return response.text("", headers={"X-Slack-No-Retry": "1"})
-        self._dispatch(on_new_message, text, f"{team}:{user}", metadata)
+        self._dispatch(on_new_message, text, sender_for(team, user), metadata)
         return response.text("")
 
     async def _on_interaction(self, payload: Any, on_new_message: Handler) -> HTTPResponse:
@@ -600,7 +551,7 @@ class SlackChannel(SlackInput):
         }
         if not await self._first_time([f"action:{team}:{user}:{click}"]):
             return response.text("")
-        self._dispatch(on_new_message, text, f"{team}:{user}", metadata)
+        self._dispatch(on_new_message, text, sender_for(team, user), metadata)
         return response.text("")
 
     # ---------------------------------------------------------------- helpers
@@ -632,7 +583,7 @@ class SlackChannel(SlackInput):
     async def _first_time(self, keys: list[str]) -> bool:
         """Marks every key as seen; True when none of them had been seen before."""
         # Concurrently: with Redis this costs one round trip, not one per key.
-        seen = await asyncio.gather(*(self.dedupe.first_seen(key) for key in keys))
+        seen = await asyncio.gather(*(self.dedupe.first_seen(key, self.dedupe_ttl) for key in keys))
         return all(seen)
 
     def _conversation_id(self, sender: str, metadata: dict[str, Any]) -> str:
@@ -651,10 +602,10 @@ class SlackChannel(SlackInput):
         """
         output = self.get_output_channel(metadata.get("out_channel"), self._reply_thread(metadata))
         conversation = self._conversation_id(sender, metadata)
-        refusal = too_long_reply(text)
-        if refusal:
-            logger.info("Refused a Slack message of %s characters (over the limit)", len(text))
-            self._spawn(self._refuse(output, conversation, refusal))
+        instead = refusal(text)
+        if instead:
+            logger.info("Refused a Slack message of %s characters (unreadable or over the limit)", len(text))
+            self._spawn(self._refuse(output, conversation, instead))
             return
         message = UserMessage(text, output, conversation, input_channel=self.name(), metadata=metadata)
         self._spawn(self._handle(on_new_message, message))

@@ -9,7 +9,8 @@ WeCom calls ``/webhooks/wecom/webhook``:
   signature is over (token, timestamp, nonce, Encrypt). We verify, decrypt
   (AES-256-CBC; the receive id inside must be our corp id), answer an empty 200
   at once and process the message in a background task, deduplicated on
-  ``MsgId`` so WeCom's retries are handled once.
+  ``MsgId`` (in Redis or the database, `bot.channels.dedupe`) so WeCom's retries and replays
+  are handled once, also after a restart.
 
 NUL characters are removed from a text message; one over ``MAX_MESSAGE_CHARS``
 (`bot.channels.limits`) never reaches Rasa, the user gets ``message_too_long`` in their
@@ -39,7 +40,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, Protocol
+from typing import Any, Optional
 
 import aiohttp
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -47,11 +48,13 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.limits import clean, too_long_reply
+from bot.channels.dedupe import Dedupe, dedupe_from_env
+from bot.channels.limits import clean, refusal
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_API_BASE = "https://qyapi.weixin.qq.com"
+SENDER_PREFIX = "wecom:"
 TEXT_LIMIT_BYTES = 2048          # WeCom truncates text content beyond 2048 bytes
 MAX_BODY_BYTES = 256 * 1024      # a callback is a few KB; refuse anything absurd
 MAX_IMAGE_BYTES = 10 * 1024 * 1024   # media/upload limit for images
@@ -193,6 +196,11 @@ class CallbackCrypto:
             raise CallbackRejected(f"message does not decrypt ({type(exc).__name__})") from None
 
 
+#: the fields of a decrypted callback this channel reads: each must be one plain text element
+MESSAGE_FIELDS = ("ToUserName", "FromUserName", "CreateTime", "MsgType", "Content", "MsgId", "AgentID", "Event",
+                  "EventKey")
+
+
 def parse_xml(text: str) -> dict[str, Any]:
     """The children of the root ``<xml>`` element (entities are refused)."""
     import xmltodict
@@ -204,77 +212,10 @@ def parse_xml(text: str) -> dict[str, Any]:
     return root
 
 
-# ---------------------------------------------------------------- dedupe stores
-
-
-class DedupeStore(Protocol):
-    """Remembers message ids for a while; `first_seen` is atomic per key."""
-
-    async def first_seen(self, key: str, ttl: int) -> bool:
-        """True the first time `key` is offered within `ttl` seconds, False afterwards."""
-
-    async def close(self) -> None:
-        """Releases connections."""
-
-
-class MemoryDedupe:
-    """In-process TTL set (enough for one Rasa process)."""
-
-    def __init__(self, max_keys: int = 100_000) -> None:
-        self._seen: OrderedDict[str, float] = OrderedDict()
-        self._max_keys = max_keys
-
-    async def first_seen(self, key: str, ttl: int) -> bool:
-        now = time.monotonic()
-        while self._seen:
-            oldest_key, expires = next(iter(self._seen.items()))
-            if expires > now and len(self._seen) < self._max_keys:
-                break
-            self._seen.pop(oldest_key)
-        expires = self._seen.get(key)
-        if expires is not None and expires > now:
-            return False
-        self._seen[key] = now + ttl
-        self._seen.move_to_end(key)
-        return True
-
-    async def close(self) -> None:
-        self._seen.clear()
-
-
-class RedisDedupe:
-    """``SET key 1 NX EX ttl`` in Redis, so several Rasa processes share one dedupe set.
-
-    If Redis cannot be reached the message is checked against an in-process set
-    instead (a retry reaching the same process is still caught) and a warning
-    is logged; the message is not dropped.
-    """
-
-    def __init__(self, url: str, prefix: str = "wecom:msg:") -> None:
-        import redis.asyncio as aioredis
-
-        self._client = aioredis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-        self._prefix = prefix
-        self._fallback = MemoryDedupe()
-
-    async def first_seen(self, key: str, ttl: int) -> bool:
-        try:
-            return bool(await self._client.set(self._prefix + key, b"1", nx=True, ex=max(1, int(ttl))))
-        except Exception as exc:  # noqa: BLE001 - redis down: degrade, don't lose the message
-            logger.warning("WeCom dedupe: Redis unavailable (%s); using the in-process set", type(exc).__name__)
-            return await self._fallback.first_seen(key, ttl)
-
-    async def close(self) -> None:
-        try:
-            await self._client.close()
-        except Exception:  # noqa: BLE001
-            pass
-
-
-def dedupe_store_from_env() -> DedupeStore:
-    """A Redis store when ``REDIS_URL`` is set, otherwise the in-process one."""
-    url = os.environ.get("REDIS_URL", "").strip()
-    return RedisDedupe(url) if url else MemoryDedupe()
+def malformed_fields(message: dict[str, Any]) -> list[str]:
+    """The message fields that are not one element of plain text (repeated, nested, attributes)."""
+    return [name for name in MESSAGE_FIELDS if name in message and message[name] is not None
+            and not isinstance(message[name], str)]
 
 
 # ---------------------------------------------------------------- numbered buttons
@@ -530,7 +471,7 @@ class WeComOutput(OutputChannel):
         self._offered: dict[str, list[str]] = {}   # options offered by this reply, per recipient
 
     def _touser(self, recipient_id: str) -> Optional[str]:
-        prefix = f"{self.client.config.corp_id}:"
+        prefix = f"{SENDER_PREFIX}{self.client.config.corp_id}:"
         user = recipient_id[len(prefix):] if recipient_id.startswith(prefix) else ""
         if not user or "|" in user or user.lower() == "@all":
             logger.warning("WeCom: not sending to a recipient outside this corp")
@@ -595,7 +536,7 @@ class WeComInput(InputChannel):
     def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> WeComInput:
         return cls(WeComConfig.load(credentials))
 
-    def __init__(self, config: WeComConfig, dedupe: Optional[DedupeStore] = None) -> None:
+    def __init__(self, config: WeComConfig, dedupe: Optional[Dedupe] = None) -> None:
         self.config = config
         self.problems = config.problems()
         self.crypto: Optional[CallbackCrypto] = None
@@ -605,7 +546,7 @@ class WeComInput(InputChannel):
         else:
             self.crypto = CallbackCrypto(config.token, config.encoding_aes_key, config.corp_id, config.max_skew)
         self.client = WeComClient(config)
-        self.dedupe: DedupeStore = dedupe if dedupe is not None else dedupe_store_from_env()
+        self.dedupe: Dedupe = dedupe if dedupe is not None else dedupe_from_env("wecom:")
         self.buttons = ButtonMemory(ttl=config.button_ttl)
         self.dedupe_ttl = max(config.dedupe_ttl, 2 * config.max_skew)
         self._tasks: set[asyncio.Task] = set()
@@ -619,7 +560,8 @@ class WeComInput(InputChannel):
         return WeComOutput(self.client, self.buttons) if self.configured else None
 
     def sender_id(self, user: str) -> str:
-        return f"{self.config.corp_id}:{user}"
+        """The conversation id of a WeCom user: ``wecom:<corp>:<user>`` (a namespace no REST sender may use)."""
+        return f"{SENDER_PREFIX}{self.config.corp_id}:{user}"
 
     # ------------------------------------------------------------ HTTP
 
@@ -667,6 +609,10 @@ class WeComInput(InputChannel):
             except Exception as exc:  # noqa: BLE001 - signed but unreadable inner XML
                 logger.warning("WeCom: callback rejected: inner XML unreadable (%s)", type(exc).__name__)
                 return response.text("forbidden", status=403)
+            bad = malformed_fields(message)
+            if bad:
+                logger.warning("WeCom: signed callback refused: %s not plain text", ", ".join(bad))
+                return response.text("malformed", status=400)
             await self._accept(message, on_new_message)
             return response.text("")
 
@@ -729,11 +675,11 @@ class WeComInput(InputChannel):
 
     async def _handle_text(self, sender: str, user: str, msg: dict[str, Any], on_new_message: OnNewMessage) -> None:
         text = clean(str(msg.get("Content") or "")).strip()
-        refusal = too_long_reply(text)
-        if refusal:
+        instead = refusal(text)
+        if instead:
             # Never handed to Rasa; the options offered before stay answerable.
             logger.info("WeCom: refused a message of %s characters (over the limit)", len(text))
-            await WeComOutput(self.client, self.buttons).send_text_message(sender, refusal)
+            await WeComOutput(self.client, self.buttons).send_text_message(sender, instead)
             return
         options = self.buttons.take(sender)
         number = choice_number(text) if options else None
@@ -772,6 +718,5 @@ def _message_id(msg: dict[str, Any]) -> Optional[str]:
     return f"wecom-{msg_id}" if msg_id else None
 
 
-__all__ = ["WeComInput", "WeComOutput", "WeComClient", "WeComConfig", "CallbackCrypto",
-                          "MemoryDedupe", "RedisDedupe", "ButtonMemory", "split_utf8", "choice_number",
-                          "render_options", "dedupe_store_from_env", "signature"]
+__all__ = ["WeComInput", "WeComOutput", "WeComClient", "WeComConfig", "CallbackCrypto", "ButtonMemory",
+           "split_utf8", "choice_number", "render_options", "signature"]

@@ -2,7 +2,7 @@
 
 Three layers, no mocks of our code:
 
-* pure functions (signature, dedupe stores incl. the real Redis on 127.0.0.1:6379, Block Kit);
+* pure functions (signature, Block Kit; the dedupe stores are in test_dedupe.py);
 * the channel's Sanic blueprint served in-process, with a stand-in for Rasa's message handler
   that answers through the channel's real output (so every reply goes over HTTP to the fake);
 * end to end (`model`, `slow`): `rasa run` with the trained model, the action server and a
@@ -37,9 +37,8 @@ from sanic import Sanic
 
 from bot import media
 from bot.channels.limits import max_message_chars
+from bot.channels.dedupe import MemoryDedupe, RedisDedupe, SqlDedupe
 from bot.channels.slack import (
-    MemoryDedupe,
-    RedisDedupe,
     SlackChannel,
     button_blocks,
     clean_user_text,
@@ -292,7 +291,7 @@ def test_settings_come_from_credentials_then_environment(monkeypatch):
     bare = SlackChannel.from_credentials(None)  # credentials.yml lists the channel with no keys
     assert bare.name() == "slack" and not bare.configured
     assert bare.api_url == "https://slack.com/api/" and bare.use_threads is False
-    assert isinstance(bare.dedupe, MemoryDedupe)
+    assert isinstance(bare.dedupe, SqlDedupe)  # replay protection survives a restart without Redis too
 
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-env")
     monkeypatch.setenv("SLACK_SIGNING_SECRET", "env-secret")
@@ -338,47 +337,6 @@ def test_user_text_is_cleaned_of_self_mentions_links_and_entities():
     assert clean_user_text("<@U0BOT> show the power map", ["U0BOT"]) == "show the power map"
     assert clean_user_text("see <https://acme.com|acme.com> &amp; <https://x.io>", []) == "see acme.com & https://x.io"
     assert clean_user_text("in <#C123|sales>: ROI &lt; 2", []) == "in #sales: ROI < 2"
-
-
-async def test_memory_dedupe_expires_after_its_ttl():
-    store = MemoryDedupe(ttl=0.2)
-    assert await store.first_seen("a") and not await store.first_seen("a")
-    assert await store.first_seen("b")
-    await asyncio.sleep(0.3)
-    assert await store.first_seen("a")
-
-
-async def test_redis_dedupe_is_shared_between_processes_with_a_ttl():
-    prefix = f"test-slack-{uuid.uuid4().hex[:8]}:"
-    one, two = RedisDedupe(REDIS_URL, ttl=60, prefix=prefix), RedisDedupe(REDIS_URL, ttl=60, prefix=prefix)
-    try:
-        try:
-            await one._redis().ping()
-        except Exception as exc:  # noqa: BLE001
-            pytest.fail(f"Redis is required for this test and is not reachable at {REDIS_URL}: {exc}")
-        assert await one.first_seen("event:Ev1")
-        assert not await two.first_seen("event:Ev1")    # another Rasa process sees it too
-        assert not await one.first_seen("event:Ev1")
-        assert await two.first_seen("event:Ev2")
-        ttl = await one._redis().ttl(prefix + "event:Ev1")
-        assert 0 < ttl <= 60
-        assert len(one.fallback._expiry) == 0            # Redis answered; no fallback used
-    finally:
-        keys = await one._redis().keys(prefix + "*")
-        if keys:
-            await one._redis().delete(*keys)
-        await one.close()
-        await two.close()
-
-
-async def test_redis_outage_falls_back_to_the_in_process_cache():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        dead_port = s.getsockname()[1]
-    store = RedisDedupe(f"redis://127.0.0.1:{dead_port}/0", ttl=60)
-    assert await store.first_seen("event:Ev1")
-    assert not await store.first_seen("event:Ev1")
-    await store.close()
 
 
 # =========================================================================== in-process webhook
@@ -432,6 +390,8 @@ async def webhook_server(fake: FakeSlack, **settings: Any) -> AsyncIterator[Webh
     credentials = {"slack_token": TOKEN, "slack_signing_secret": SECRET, "slack_api_url": fake.api_url,
                    "redis_url": "", **settings}
     channel = SlackChannel.from_credentials(credentials)
+    if not credentials["redis_url"]:
+        channel.dedupe = MemoryDedupe()  # the database-backed default is tested in test_dedupe.py
     rasa = StandInRasa()
     app = Sanic(f"slack_test_{uuid.uuid4().hex}")
     # `register` wires the blueprint to app.ctx.agent.handle_message, as in `rasa run`.
@@ -452,8 +412,7 @@ async def webhook_server(fake: FakeSlack, **settings: Any) -> AsyncIterator[Webh
         server.close()
         await server.wait_closed()
         await server.after_stop()
-        if isinstance(channel.dedupe, RedisDedupe):
-            await channel.dedupe.close()
+        await channel.dedupe.close()
 
 
 async def test_signed_message_is_answered_through_the_web_api_with_a_team_scoped_identity(fake_slack):
@@ -466,7 +425,7 @@ async def test_signed_message_is_answered_through_the_web_api_with_a_team_scoped
     assert "thread_ts" not in post                       # use_threads is off
     assert not fake_slack.rejected()                     # every Web API call carried the bot token
     message = hook.rasa.messages[0]
-    assert message.sender_id == f"{team}:{user}" and message.input_channel == "slack"
+    assert message.sender_id == f"slack:{team}:{user}" and message.input_channel == "slack"
     assert message.metadata["identity"] == {"team": team, "user": user}
     assert message.metadata["out_channel"] == dm and message.metadata["ts"]
     assert fake_slack.methods("auth.test")               # token checked once at start-up
@@ -627,7 +586,7 @@ async def test_buttons_are_posted_as_block_kit_and_a_click_goes_back_to_rasa(fak
         await until(lambda: len(fake_slack.posts(channel=dm)) == 3, what="the answer to the menu choice")
     assert answer["text"] == f"echo: {value}"
     click_message = hook.rasa.messages[1]
-    assert click_message.text == '/inform{"n": 0}' and click_message.sender_id == f"{team}:{user}"
+    assert click_message.text == '/inform{"n": 0}' and click_message.sender_id == f"slack:{team}:{user}"
     assert click_message.metadata["identity"] == {"team": team, "user": user}
     assert hook.rasa.messages[2].text == '/inform{"n": 4}'
 
@@ -799,7 +758,7 @@ class SlackE2E:
         return ts, [p for p in self.fake.posts(channel=channel)[before:] if p.get("thread_ts") == ts]
 
     def tracker(self, sender: str) -> dict[str, Any]:
-        return http_json("GET", f"{self.servers.rasa_url}/conversations/{sender}/tracker")
+        return self.servers.tracker(sender)
 
     def user_turns(self, sender: str) -> list[dict[str, Any]]:
         return [e for e in self.tracker(sender).get("events", []) if e.get("event") == "user"]
@@ -851,9 +810,9 @@ def test_e2e_a_dm_is_answered_by_the_model_in_the_thread_with_a_verified_identit
     assert all(p["thread_ts"] == ts for p in replies)
     assert not slack_e2e.fake.rejected()
     assert slack_e2e.fake.methods("auth.test")
-    latest = slack_e2e.tracker(f"{team}:{user}")["latest_message"]
+    latest = slack_e2e.tracker(f"slack:{team}:{user}")["latest_message"]
     assert latest["metadata"]["identity"] == {"team": team, "user": user}
-    turns = slack_e2e.user_turns(f"{team}:{user}")
+    turns = slack_e2e.user_turns(f"slack:{team}:{user}")
     assert turns[-1]["input_channel"] == "slack"
 
 
@@ -883,7 +842,7 @@ def test_e2e_badly_signed_events_are_rejected_and_not_processed(slack_e2e, case)
     assert slack_e2e.post(body, headers) == 401
     time.sleep(2)
     assert slack_e2e.fake.posts(channel=dm) == []
-    assert slack_e2e.user_turns(f"{team}:{user}") == []
+    assert slack_e2e.user_turns(f"slack:{team}:{user}") == []
 
 
 @pytest.mark.model
@@ -896,7 +855,7 @@ def test_e2e_a_retried_event_gets_one_reply(slack_e2e):
     assert slack_e2e.send(data, **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}) == 200
     time.sleep(3)
     posts = slack_e2e.fake.posts(channel=dm)
-    assert len(slack_e2e.user_turns(f"{team}:{user}")) == 1
+    assert len(slack_e2e.user_turns(f"slack:{team}:{user}")) == 1
     assert text_of(posts).count("Saved: new account Umbrella") == 1
 
 
@@ -915,7 +874,7 @@ def test_e2e_message_and_app_mention_for_one_post_get_one_reply(slack_e2e):
     time.sleep(3)
     replies = [p for p in slack_e2e.fake.posts(channel=E2E_CHANNEL) if p.get("thread_ts") == ts]
     assert text_of(replies).count("Saved: new account Hooli") == 1
-    assert len(slack_e2e.user_turns(f"{team}:{user}")) == 1
+    assert len(slack_e2e.user_turns(f"slack:{team}:{user}")) == 1
 
 
 def _actions_elements(posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -948,7 +907,7 @@ def test_e2e_a_button_click_is_verified_and_answered(slack_e2e):
     answer = slack_e2e.fake.posts(channel=dm)[before:]
     assert "Wayne Enterprises" in text_of(answer)
     assert all(p["thread_ts"] == ts for p in answer)
-    turns = slack_e2e.user_turns(f"{team}:{user}")
+    turns = slack_e2e.user_turns(f"slack:{team}:{user}")
     assert turns[-1]["text"] == wayne["value"]
     assert turns[-1]["metadata"]["identity"] == {"team": team, "user": user}
 
@@ -962,9 +921,10 @@ def test_e2e_our_chart_is_uploaded_not_linked(slack_e2e):
         mp.setenv("PUBLIC_BASE_URL", slack_e2e.public_base_url)
         chart_url = media.publish(PNG)
     # A bot message with our chart, sent through Rasa's HTTP API to the Slack output channel.
-    http_json("POST", f"{slack_e2e.servers.rasa_url}/conversations/{team}:{user}/tracker/events"
+    http_json("POST", f"{slack_e2e.servers.rasa_url}/conversations/slack:{team}:{user}/tracker/events"
                       "?output_channel=slack&execute_side_effects=true",
-              {"event": "bot", "text": "Power map", "data": {"image": chart_url}})
+              {"event": "bot", "text": "Power map", "data": {"image": chart_url}},
+              headers={"Authorization": f"Bearer {slack_e2e.servers.api_token}"})
     done = wait_for(lambda: slack_e2e.fake.methods("files.completeUploadExternal", channel_id=E2E_CHANNEL),
                     timeout=30, what="the chart upload")
     file_id = json.loads(done[-1]["files"])[0]["id"]
@@ -981,7 +941,7 @@ def test_e2e_an_over_long_message_is_refused_in_the_reps_language_and_nothing_is
     text = overlong(lang, name)
     ts, replies = slack_e2e.say(text, team=team, user=user, channel=dm)
     assert [p["text"] for p in replies] == [refusal(lang, text)]
-    assert slack_e2e.user_turns(f"{team}:{user}") == []           # Rasa never saw it
+    assert slack_e2e.user_turns(f"slack:{team}:{user}") == []           # Rasa never saw it
     assert name not in stored_text(slack_e2e.servers.database_url)
     if lang == "en":  # the same words, short enough, are saved: the check above can see a stored account
         _, replies = slack_e2e.say(f"Add a new account: {name}, manufacturing", team=team, user=user, channel=dm)

@@ -36,14 +36,12 @@ from bot.channels.wecom import (
     TEXT_ONLY_REPLY,
     CallbackCrypto,
     CallbackRejected,
-    MemoryDedupe,
-    RedisDedupe,
     WeComConfig,
     WeComInput,
     choice_number,
-    dedupe_store_from_env,
     split_utf8,
 )
+from bot.channels.dedupe import MemoryDedupe, RedisDedupe, dedupe_from_env
 from tests.channels.limits import OVERLONG_UNITS, overlong, refusal, stored_text
 from tests.conftest import MODEL_PATH
 from tests.servers import Servers, http_json
@@ -488,7 +486,7 @@ async def test_text_message_goes_to_rasa_with_corp_scoped_identity_and_reply_is_
     await until(lambda: fake.texts())
     [message] = server.agent.messages
     assert message.text == "hello coach" and message.input_channel == "wecom"
-    assert message.sender_id == f"{CORP}:zhangsan"
+    assert message.sender_id == f"wecom:{CORP}:zhangsan"
     assert message.metadata["identity"] == {"team": CORP, "user": "zhangsan"}
     [sent] = fake.sends
     assert sent["token"] in fake.valid
@@ -706,35 +704,12 @@ def redis_url() -> str:
     return url
 
 
-async def test_redis_dedupe_is_set_nx_with_expiry(redis_url):
-    import redis.asyncio as aioredis
-
-    store = RedisDedupe(redis_url, prefix=f"test:wecom:{uuid.uuid4().hex}:")
-    client = aioredis.from_url(redis_url)
-    try:
-        assert await store.first_seen("m1", 60) is True
-        assert await store.first_seen("m1", 60) is False
-        assert await store.first_seen("m2", 60) is True
-        assert 0 < await client.ttl(store._prefix + "m1") <= 60
-    finally:
-        await client.delete(store._prefix + "m1", store._prefix + "m2")
-        await client.close()
-        await store.close()
-
-
-async def test_redis_dedupe_falls_back_to_memory_when_redis_is_down():
-    store = RedisDedupe("redis://127.0.0.1:1/0")
-    assert await store.first_seen("m1", 60) is True
-    assert await store.first_seen("m1", 60) is False
-    await store.close()
-
-
 async def test_two_rasa_processes_sharing_redis_process_a_retry_once(fake, start_channel, redis_url, monkeypatch):
     """REDIS_URL makes the channel dedupe in Redis, so a retry landing on another replica is dropped."""
     import redis.asyncio as aioredis
 
     monkeypatch.setenv("REDIS_URL", redis_url)
-    assert isinstance(dedupe_store_from_env(), RedisDedupe)
+    assert isinstance(dedupe_from_env("wecom:"), RedisDedupe)
     creds = {"corp_id": CORP, "agent_id": AGENT, "secret": SECRET, "token": TOKEN, "encoding_aes_key": AES_KEY,
              "api_base": fake.url}
     first = await start_channel(channel=WeComInput.from_credentials(creds))
@@ -821,7 +796,7 @@ def test_rasa_answers_a_wecom_text_message_through_the_message_api(deployment):
     reply = deployment.reply_to(user, 0)
     assert "Saved: new account Acme Corp" in reply
     assert all(s["token"] in deployment.fake.valid for s in deployment.fake.sends)
-    tracker = deployment.servers.tracker(f"{CORP}:{user}")
+    tracker = deployment.servers.tracker(f"wecom:{CORP}:{user}")
     user_events = [e for e in tracker["events"] if e["event"] == "user"]
     assert user_events[-1]["input_channel"] == "wecom"
     assert user_events[-1]["metadata"]["identity"] == {"team": CORP, "user": user}
@@ -844,7 +819,7 @@ def test_accounts_are_shared_in_the_corp_and_numbered_buttons_map_to_payloads(de
     deployment.say(bob, number)
     summary = deployment.reply_to(bob, len(deployment.fake.texts(bob)))
     assert "Globex Logistics" in summary
-    events = deployment.servers.tracker(f"{CORP}:{bob}")["events"]
+    events = deployment.servers.tracker(f"wecom:{CORP}:{bob}")["events"]
     last_user = [e for e in events if e["event"] == "user"][-1]
     assert last_user["text"] == '/ask_account_summary{"account": "Globex Logistics"}'
 
@@ -861,7 +836,7 @@ def test_rasa_refuses_forged_callbacks_and_handles_a_retry_once(deployment):
     assert deployment.post({**params, "msg_signature": "0" * 40}, body) == 403
     time.sleep(2)
     assert deployment.fake.texts(user) == []
-    events = http_json("GET", f"{deployment.servers.rasa_url}/conversations/{CORP}:{user}/tracker")["events"]
+    events = deployment.servers.tracker(f"wecom:{CORP}:{user}")["events"]
     assert not [e for e in events if e["event"] == "user"]
 
     xml = text_xml(user, "Add a new account: Initrode", msg_id=str(secrets.randbits(62)))
@@ -870,7 +845,7 @@ def test_rasa_refuses_forged_callbacks_and_handles_a_retry_once(deployment):
     reply = deployment.reply_to(user, 0)
     time.sleep(2)
     assert reply.count("Initrode") >= 1
-    events = deployment.servers.tracker(f"{CORP}:{user}")["events"]
+    events = deployment.servers.tracker(f"wecom:{CORP}:{user}")["events"]
     assert len([e for e in events if e["event"] == "user"]) == 1
 
 
@@ -883,6 +858,6 @@ def test_rasa_never_sees_an_over_long_message_and_the_user_is_told_in_their_lang
     text = overlong(lang, name)
     assert deployment.say(user, text) == 200
     assert deployment.reply_to(user, 0) == refusal(lang, text)
-    events = http_json("GET", f"{deployment.servers.rasa_url}/conversations/{CORP}:{user}/tracker")["events"]
+    events = deployment.servers.tracker(f"wecom:{CORP}:{user}")["events"]
     assert not [e for e in events if e["event"] == "user"]
     assert name not in stored_text(deployment.servers.database_url)
