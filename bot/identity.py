@@ -16,6 +16,11 @@ from typing import Any, Dict, Optional
 # request; metadata from any other channel is client-controlled and ignored.
 TRUSTED_IDENTITY_CHANNELS = frozenset({"slack", "wecom", "web"})
 
+#: Conversation ids of the other channels begin with these (``slack:T1:U2``, ``wecom:corp:user``,
+#: ``web:team:user``, ``web-anon:<nonce>``). A REST sender id, which the client picks, may not:
+#: otherwise a REST client could open a Slack rep's conversation or an anonymous web user's team.
+RESERVED_SENDER_PREFIXES = ("slack:", "wecom:", "web:", "web-anon:")
+
 #: the store's team and user key columns hold 200 characters
 MAX_KEY_CHARS = 200
 
@@ -27,6 +32,11 @@ class Caller:
     team_key: str
     user_key: str
     channel: str
+
+
+def sender_reserved(sender_id: str) -> bool:
+    """True when a client-chosen sender id would name another channel's conversation."""
+    return sender_id.strip().casefold().startswith(RESERVED_SENDER_PREFIXES)
 
 
 def caller_from(sender_id: str, channel: Optional[str], metadata: Optional[Dict[str, Any]]) -> Caller:
@@ -45,12 +55,14 @@ def caller_from(sender_id: str, channel: Optional[str], metadata: Optional[Dict[
 
 
 def _fit(key: str, prefix: str) -> str:
-    """A team or user key as stored: itself, or `<prefix>sha256:<hex of the key>`.
+    """A team or user key as stored: itself, or `<prefix without its colon>#sha256:<hex of the key>`.
 
     Any REST client picks its own sender id; one of 300 characters, or holding a NUL
     character (which PostgreSQL cannot store), would not fit the store's key columns.
-    Hashing keeps such an id one stable key of its own.
+    Hashing keeps such an id one stable key of its own. A plain key always has its prefix's
+    colon (``solo:…``) and a hashed one a ``#`` there (``solo#sha256:…``), so a sender id that
+    spells out a hash (``sha256:<hex>``) can never land on the key a hashed id was given.
     """
     if len(key) <= MAX_KEY_CHARS and "\x00" not in key:
         return key
-    return f"{prefix}sha256:{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()}"
+    return f"{prefix.rstrip(':')}#sha256:{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()}"

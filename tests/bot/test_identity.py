@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.identity import MAX_KEY_CHARS, caller_from
+from bot.identity import MAX_KEY_CHARS, caller_from, sender_reserved
 
 
 def test_a_usual_sender_id_is_kept_readable(monkeypatch):
@@ -18,7 +18,7 @@ def test_a_usual_sender_id_is_kept_readable(monkeypatch):
 def test_a_sender_id_too_long_for_the_key_columns_or_with_a_nul_is_hashed(monkeypatch, sender):
     monkeypatch.delenv("DEFAULT_TEAM", raising=False)
     who = caller_from(sender, "rest", {})
-    for key, prefix in ((who.team_key, "solo:sha256:"), (who.user_key, "sender:sha256:")):
+    for key, prefix in ((who.team_key, "solo#sha256:"), (who.user_key, "sender#sha256:")):
         assert key.startswith(prefix) and len(key) <= MAX_KEY_CHARS and "\x00" not in key
     # stable, and distinct from another sender's
     assert caller_from(sender, "rest", {}) == who
@@ -36,4 +36,25 @@ def test_the_longest_readable_sender_id_fits_exactly(monkeypatch):
 def test_a_long_verified_identity_is_hashed_per_channel():
     who = caller_from("x", "web", {"identity": {"team": "t" * 150, "user": "u" * 150}})
     assert who.team_key == "web:" + "t" * 150
-    assert who.user_key.startswith("web:sha256:") and len(who.user_key) <= MAX_KEY_CHARS
+    assert who.user_key.startswith("web#sha256:") and len(who.user_key) <= MAX_KEY_CHARS
+
+
+def test_a_sender_id_that_spells_out_a_hash_never_lands_on_a_hashed_key(monkeypatch):
+    """A REST client picks its sender id: `sha256:<hex>` must not open the team of the long id of that hash."""
+    monkeypatch.delenv("DEFAULT_TEAM", raising=False)
+    long_sender = "s" * 300
+    hashed = caller_from(long_sender, "rest", {})
+    spelled = caller_from(hashed.team_key.split("#", 1)[1], "rest", {})
+    assert spelled.team_key != hashed.team_key and spelled.user_key != hashed.user_key
+    assert spelled.team_key.startswith("solo:") and hashed.team_key.startswith("solo#")
+
+
+@pytest.mark.parametrize("sender", ["slack:T1:U1", "wecom:corp:user", "web:acme:alice", "web-anon:abc",
+                                    "SLACK:T1:U1", " web-anon:abc"])
+def test_other_channels_conversation_ids_are_reserved(sender):
+    assert sender_reserved(sender)
+
+
+@pytest.mark.parametrize("sender", ["rep-1", "T123:U456", "sha256:abc", "me@example.com", "webber", "slacker:1"])
+def test_ordinary_sender_ids_are_not_reserved(sender):
+    assert not sender_reserved(sender)
