@@ -35,6 +35,12 @@ context: a form answer taken as a new request, a fact filed under no account) an
 
 The conversation carries on from the last saved turn when the database is back.
 
+Rasa's `SQLTrackerStore.session_scope` also turns *any* ``ValueError`` raised while it holds a
+session into ``sys.exit(1)`` (it assumes a missing PostgreSQL schema): a sender id holding a lone
+UTF-16 surrogate (``UnicodeEncodeError`` is a ``ValueError``) stopped the whole server. Here the
+scope raises the error like any other database error, and a message whose text or sender id is
+not valid Unicode is answered politely (``message_unreadable``) before Rasa looks at it.
+
 It is installed when imported in a process that runs Rasa's agent (the Rasa
 server, ``rasa shell``, ``rasa test``); `bot/nlu/__init__.py` imports it, and the
 Rasa server imports `bot.nlu` when it loads the model's pipeline. Anywhere else
@@ -45,6 +51,7 @@ relies on are still there and raises otherwise, so a Rasa upgrade fails loudly
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
@@ -53,7 +60,7 @@ import time
 import unicodedata
 import weakref
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 logger = logging.getLogger(__name__)
 
@@ -425,24 +432,57 @@ async def _strict_save(self: Any, tracker: Any) -> None:
         raise TrackerStoreUnavailable("save", tracker.sender_id, exc) from exc
 
 
-async def _handle_message(self: Any, message: Any) -> Optional[list[dict[str, Any]]]:
-    """`MessageProcessor.handle_message`, telling the rep when their conversation cannot be kept."""
+class TrackerStoreSchemaMissing(RuntimeError):
+    """The tracker store's PostgreSQL schema (``POSTGRESQL_SCHEMA``) does not exist."""
+
+
+@contextlib.contextmanager
+def _session_scope(self: Any) -> Iterator[Any]:
+    """`SQLTrackerStore.session_scope` without Rasa's ``sys.exit`` on any ``ValueError``."""
+    from rasa.core.tracker_store import ensure_schema_exists
+
+    session = self.sessionmaker()
+    try:
+        try:
+            ensure_schema_exists(session)
+        except ValueError as exc:
+            raise TrackerStoreSchemaMissing(f"PostgreSQL schema {exc} does not exist") from None
+        yield session
+    finally:
+        session.close()
+
+
+async def _reply_instead(message: Any, text: str, recipient: Optional[str] = None) -> Optional[list[dict[str, Any]]]:
+    """Sends `text` as the whole answer to `message` (nothing else is done with it)."""
     from rasa.core.channels.channel import CollectingOutputChannel
 
-    from bot import i18n
+    output = message.output_channel
+    if output is not None:
+        try:
+            await output.send_text_message(recipient or message.sender_id, text)
+        except Exception as send_error:  # noqa: BLE001 - the channel itself is failing
+            logger.error("could not answer a message: %s", type(send_error).__name__)
+    return output.messages if isinstance(output, CollectingOutputChannel) else None
 
+
+async def _handle_message(self: Any, message: Any) -> Optional[list[dict[str, Any]]]:
+    """`MessageProcessor.handle_message`, telling the rep when their conversation cannot be kept.
+
+    A message whose text, sender id or metadata is not valid Unicode (a lone surrogate) gets the
+    polite ``message_unreadable`` reply and goes no further: no model, store or log could take it.
+    """
+    from bot import i18n
+    from bot.channels.limits import invalid_unicode, unreadable_reply
+
+    if invalid_unicode([message.sender_id, message.text or "", getattr(message, "metadata", None)]):
+        logger.warning("a message that is not valid Unicode text was refused")
+        recipient = message.sender_id.encode("utf-8", "replace").decode("utf-8")
+        return await _reply_instead(message, unreadable_reply(message.text or ""), recipient)
     try:
         return await _original_handle_message(self, message)
     except TrackerStoreUnavailable as exc:
         key = MESSAGE_HISTORY_LOAD if exc.stage == "load" else MESSAGE_HISTORY_SAVE
-        output = message.output_channel
-        if output is not None:
-            try:
-                await output.send_text_message(message.sender_id, i18n.render(key, text_language(message.text or "")))
-            except Exception as send_error:  # noqa: BLE001 - the channel itself is failing
-                logger.error("could not tell %s about the tracker store: %s", message.sender_id,
-                             type(send_error).__name__)
-        return output.messages if isinstance(output, CollectingOutputChannel) else None
+        return await _reply_instead(message, i18n.render(key, text_language(message.text or "")))
 
 
 def _check_rasa() -> Any:
@@ -471,9 +511,13 @@ def _check_rasa() -> Any:
                          (Domain, "required_slots_for_form")):
         if not hasattr(module, attr):
             problems.append(f"{module.__name__}.{attr} is missing")
+    from rasa.core import tracker_store
     from rasa.core.processor import MessageProcessor
     from rasa.core.tracker_store import FailSafeTrackerStore
 
+    if not hasattr(tracker_store, "ensure_schema_exists") or not callable(
+            getattr(getattr(tracker_store, "SQLTrackerStore", None), "session_scope", None)):
+        problems.append("rasa.core.tracker_store.SQLTrackerStore.session_scope / ensure_schema_exists is missing")
     for owner, attr in ((FailSafeTrackerStore, "retrieve"), (FailSafeTrackerStore, "save"),
                         (MessageProcessor, "handle_message")):
         if not asyncio.iscoroutinefunction(getattr(owner, attr, None)):
@@ -499,8 +543,9 @@ def install() -> None:
     _resilient_run.__wrapped__ = _original_run  # type: ignore[attr-defined]
     action_module.RemoteAction.run = _resilient_run
     from rasa.core.processor import MessageProcessor
-    from rasa.core.tracker_store import FailSafeTrackerStore
+    from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
 
+    SQLTrackerStore.session_scope = _session_scope
     FailSafeTrackerStore.retrieve = _strict_retrieve
     FailSafeTrackerStore.save = _strict_save
     _original_handle_message = MessageProcessor.handle_message

@@ -27,19 +27,20 @@ conf["action_endpoint"] = {"url": f"http://127.0.0.1:{os.environ['ACTION_SERVER_
 open(sys.argv[1], "w").write(yaml.safe_dump(conf, sort_keys=False))
 PY
 )
-# Rasa's HTTP API (/model/parse, /conversations/...) listens on 127.0.0.1 only; set
-# RASA_API_TOKEN to require a token for it as well.
-api_auth=()
-[ -n "${RASA_API_TOKEN:-}" ] && api_auth=(--auth-token "$RASA_API_TOKEN")
+# Rasa's HTTP API listens on 127.0.0.1. Its conversation and model endpoints are admin-only
+# (bot/http_guard.py): they need RASA_API_TOKEN, a random one per run unless you set it, kept
+# in var/rasa-api-token for this machine's user. /model/parse and the REST webhook serve this
+# machine without a token, but never a web page of another origin.
+export RASA_API_TOKEN="${RASA_API_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')}"
+( umask 077; printf '%s\n' "$RASA_API_TOKEN" > var/rasa-api-token )
 pids=()
 cleanup() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup INT TERM EXIT
 
 .venv/bin/python -m bot.action_server > var/log/actions.log 2>&1 &
 pids+=($!)
-.venv/bin/rasa run --model models/sales-coach.tar.gz --enable-api "${api_auth[@]}" --interface 127.0.0.1 \
-  --port "$RASA_PORT" --cors "http://127.0.0.1:$WEB_PORT" "http://localhost:$WEB_PORT" \
-  --credentials credentials.yml --endpoints "$ENDPOINTS" > var/log/rasa.log 2>&1 &
+.venv/bin/python -m bot.rasa_server run --model models/sales-coach.tar.gz --enable-api --interface 127.0.0.1 \
+  --port "$RASA_PORT" --credentials credentials.yml --endpoints "$ENDPOINTS" > var/log/rasa.log 2>&1 &
 pids+=($!)
 .venv/bin/python -m bot.webpage --port "$WEB_PORT" --rasa "http://127.0.0.1:$RASA_PORT" > var/log/web.log 2>&1 &
 pids+=($!)
@@ -52,6 +53,7 @@ for _ in $(seq 1 180); do
     echo "    web chat:      http://127.0.0.1:$WEB_PORT/"
     echo "    REST channel:  curl -s http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook -d '{\"sender\":\"me\",\"message\":\"hi\"}'"
     echo "    terminal chat: make shell   (in another terminal)"
+    echo "    HTTP API (admin): curl -H \"Authorization: Bearer \$(cat var/rasa-api-token)\" http://127.0.0.1:$RASA_PORT/conversations/me/tracker"
     wait -n "${pids[@]}"
     echo "a server stopped; see var/log/" >&2
     exit 1

@@ -81,7 +81,7 @@ for ((i = 0; i < REPLICAS; i++)); do
   aport=$((ACTION_BASE_PORT + i)); rport=$((REPLICA_BASE_PORT + i))
   ACTION_SERVER_HOST="$BIND" ACTION_SERVER_PORT="$aport" $PY -m bot.action_server > "$LOGS/actions$i.log" 2>&1 &
   pids+=($!)
-  ACTION_ENDPOINT_URL="http://127.0.0.1:$aport/webhook" .venv/bin/rasa run --model "$MODEL" --enable-api \
+  ACTION_ENDPOINT_URL="http://127.0.0.1:$aport/webhook" $PY -m bot.rasa_server run --model "$MODEL" --enable-api \
     --interface "$BIND" --port "$rport" --endpoints "$PROFILE" --credentials credentials.yml \
     > "$LOGS/rasa$i.log" 2>&1 &
   pids+=($!)

@@ -20,8 +20,9 @@ POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://localhost/test"
 
 @pytest.fixture(autouse=True)
 def _charts_in_tmp(tmp_path, monkeypatch):  # noqa: ANN001, ANN202
-    """Pictures made by actions in a test go to the test's own folder, not var/."""
+    """Pictures made by actions in a test go to the test's own folder, not var/; so does the history erased."""
     monkeypatch.setenv("CHART_DIR", str(tmp_path / "charts"))
+    monkeypatch.setenv("TRACKER_DATABASE_URL", f"sqlite:///{tmp_path / 'tracker.db'}")
 
 
 @pytest.fixture

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -91,6 +93,17 @@ class Servers:
         path.write_text("\n".join(lines) + "\n")
         return path
 
+    def __post_init__(self) -> None:
+        # The action server refuses to start without a token (bot/action_server.py), and the HTTP
+        # API's conversation endpoints are admin-only (bot/http_guard.py): both get one per run.
+        self.extra_env.setdefault("ACTION_SERVER_TOKEN", "actions-" + secrets.token_urlsafe(16))
+        self.extra_env.setdefault("RASA_API_TOKEN", "api-" + secrets.token_urlsafe(16))
+        self.extra_env.setdefault("TRACKER_DATABASE_URL", f"sqlite:///{self.tracker_db}")
+
+    @property
+    def api_token(self) -> str:
+        return self.extra_env["RASA_API_TOKEN"]
+
     def start_actions(self) -> None:
         log = self.workdir / "actions.log"
         env = base_env(DATABASE_URL=self.database_url, ACTION_SERVER_PORT=str(self.action_port), **self.extra_env)
@@ -100,7 +113,7 @@ class Servers:
 
     def start_rasa(self) -> None:
         log = self.workdir / "rasa.log"
-        cmd = [str(VENV_BIN / "rasa"), "run", "--model", str(self.model), "--enable-api", "--interface", "127.0.0.1",
+        cmd = [str(VENV_BIN / "python"), "-m", "bot.rasa_server", "run", "--model", str(self.model), "--enable-api", "--interface", "127.0.0.1",
                "--port", str(self.rasa_port), "--endpoints", str(self.endpoints_file()), "--credentials",
                str(self.credentials or REPO / "credentials.yml"), *self.rasa_args()]
         self.procs["rasa"] = subprocess.Popen(cmd, cwd=REPO, env=base_env(**self.extra_env), stdout=log.open("w"),
@@ -140,7 +153,9 @@ class Servers:
         return http_json("POST", f"{self.rasa_url}/model/parse", {"text": text})
 
     def tracker(self, sender: str) -> Dict[str, Any]:
-        return http_json("GET", f"{self.rasa_url}/conversations/{sender}/tracker")
+        """The conversation through the HTTP API (admin-only: with the API token)."""
+        return http_json("GET", f"{self.rasa_url}/conversations/{urllib.parse.quote(sender, safe=':@')}/tracker",
+                         headers={"Authorization": f"Bearer {self.api_token}"})
 
 
 @contextmanager

@@ -8,21 +8,18 @@ bodies get a 400 instead of a 500, over-long messages a polite refusal in the re
 language, and message text is never logged.
 
 On REST the sender id *is* the rep's identity (each sender is their own team, or
-``DEFAULT_TEAM``), so whoever can reach the webhook and guess a sender id reads that
-rep's accounts. The webhook therefore only serves clients on this machine, unless
-``REST_CHANNEL_TOKEN`` is set: then every request must carry
-``Authorization: Bearer <token>`` (a trusted back end that authenticates its own users),
-from anywhere. "On this machine" means the connection comes from a loopback address and
-every ``X-Forwarded-For`` hop is loopback too (deploy/balancer.py adds the client's
-address there), so a proxy in front does not make outside callers look local.
+``DEFAULT_TEAM``), so who may call the webhook is decided by `bot.http_guard` (this machine
+only and never a web page of another origin, unless ``REST_CHANNEL_TOKEN`` is set: then a
+Bearer token from anywhere). A sender id may not begin with another channel's conversation
+prefix (``slack:``, ``wecom:``, ``web:``, ``web-anon:``; `bot.identity.sender_reserved`), and
+text that is not valid Unicode is refused: a 400 for the sender id or metadata, the polite
+``message_unreadable`` reply for the message.
 """
 from __future__ import annotations
 
-import ipaddress
 import logging
-import os
 from asyncio import CancelledError
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -30,33 +27,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.limits import clean, too_long_reply
-from bot.http_auth import token_matches
+from bot import http_guard
+from bot.channels.limits import clean, invalid_unicode, refusal, too_deep
+from bot.identity import sender_reserved
 
 logger = logging.getLogger(__name__)
-
-
-def _loopback(address: str) -> bool:
-    try:
-        return ipaddress.ip_address(address.strip().split("%")[0]).is_loopback
-    except ValueError:
-        return False
-
-
-def refuse_client(request: Request) -> Optional[HTTPResponse]:
-    """None when the caller may use the REST webhook, else the 401/403 answer."""
-    token = os.environ.get("REST_CHANNEL_TOKEN", "").strip()
-    if token:
-        if token_matches(request, token):
-            return None
-        return response.json({"error": "unauthorized"}, status=401)
-    hops = [request.conn_info.client_ip if request.conn_info else ""]
-    hops += [h for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
-    if all(_loopback(h) for h in hops):
-        return None
-    logger.warning("REST request from outside this machine refused (set REST_CHANNEL_TOKEN to allow)")
-    return response.json({"error": "the REST channel serves this machine only; set REST_CHANNEL_TOKEN and send "
-                                   "'Authorization: Bearer <token>' to use it from elsewhere"}, status=403)
 
 
 class RestChannel(RestInput):
@@ -75,24 +50,29 @@ class RestChannel(RestInput):
 
         @hook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            refused = refuse_client(request)
+            refused = http_guard.refuse(request, http_guard.REST_DOOR)
             if refused is not None:
                 return refused
             try:
                 body = request.json
-            except Exception:  # noqa: BLE001 - sanic raises its own InvalidUsage for bad JSON
+            except Exception:  # noqa: BLE001 - sanic raises its own InvalidUsage for bad JSON (RecursionError too)
                 body = None
-            if not isinstance(body, dict):
+            if not isinstance(body, dict) or too_deep(body):
                 return response.json({"error": "expected a JSON object"}, status=400)
             sender, text = body.get("sender"), body.get("message")
             if not isinstance(sender, str) or not sender.strip() or not isinstance(text, str):
                 return response.json({"error": "'sender' and 'message' must be strings"}, status=400)
+            if invalid_unicode(sender) or invalid_unicode(body.get("metadata")):
+                return response.json({"error": "'sender' and 'metadata' must be valid Unicode text"}, status=400)
             if len(sender) > 200:
                 return response.json({"error": "'sender' is longer than 200 characters"}, status=400)
+            if sender_reserved(sender):
+                return response.json({"error": "this sender id names another channel's conversation "
+                                               "(slack:, wecom:, web:, web-anon:); choose another"}, status=400)
             text = clean(text)  # NUL characters: PostgreSQL cannot store them
-            refusal = too_long_reply(text)
-            if refusal:
-                return response.json([{"recipient_id": sender, "text": refusal}])
+            instead = refusal(text)
+            if instead:
+                return response.json([{"recipient_id": sender, "text": instead}])
             metadata: Dict[str, Any] = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
             metadata = {k: v for k, v in metadata.items() if k != "identity"}  # only trusted channels set it
             collector = CollectingOutputChannel()

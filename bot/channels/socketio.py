@@ -53,7 +53,7 @@ from socketio import AsyncServer
 from socketio.exceptions import ConnectionRefusedError as Refused
 
 from bot import REPO_DIR
-from bot.channels.limits import clean, too_long_reply
+from bot.channels.limits import clean, invalid_unicode, too_long_reply, unreadable_reply
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ class TokenVerifier:
         return bool(self.secret or self.public_key)
 
     def verify(self, token: Any) -> WebIdentity:
-        if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_CHARS:
+        if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_CHARS or invalid_unicode(token):
             raise TokenError("malformed token")
         try:
             algorithm = jwt.get_unverified_header(token).get("alg")
@@ -423,10 +423,11 @@ class WebInput(SocketIOInput):
                 metadata["identity"] = dict(session["identity"])
 
             output = WebOutput(sio, self.bot_message_evt, namespace)
-            refusal = too_long_reply(text)
-            if refusal:  # never cut and handed on: the rep is told, in their language, and Rasa sees nothing
-                logger.info("web socket %s: refused a message of %s characters (over the limit)", sid, len(text))
-                await output.send_text_message(session["sender_id"], refusal)
+            instead = unreadable_reply(text) if invalid_unicode([text, metadata]) else too_long_reply(text)
+            if instead:  # never cut and handed on: the rep is told, in their language, and Rasa sees nothing
+                logger.info("web socket %s: refused a message (%s characters; unreadable or over the limit)", sid,
+                            len(text))
+                await output.send_text_message(session["sender_id"], instead)
                 return
             message = UserMessage(text, output, session["sender_id"], input_channel=self.name(), metadata=metadata)
             await on_new_message(message)

@@ -54,6 +54,7 @@ class WebServers(Servers):
     rsa_public: str = ""
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if not self.rsa_private:
             self.rsa_private, self.rsa_public = rsa_keypair()
         (self.workdir / "charts").mkdir(exist_ok=True)

@@ -89,7 +89,7 @@ def bot_says(servers: WebServers, sender: str, message: dict[str, Any]) -> None:
     event = {"event": "bot", "text": text, "data": message, "timestamp": time.time()}
     url = (f"{servers.rasa_url}/conversations/{urllib.parse.quote(sender, safe=':@')}/tracker/events"
            "?execute_side_effects=true&output_channel=latest")
-    http_json("POST", url, [event])
+    http_json("POST", url, [event], headers={"Authorization": f"Bearer {servers.api_token}"})
 
 
 def png_bytes(width: int, height: int) -> bytes:

@@ -459,7 +459,8 @@ async def test_custom_json_and_images_reach_the_socket(rasa_web: WebServers) -> 
                "?execute_side_effects=true&output_channel=latest")
         event = {"event": "bot", "text": None, "timestamp": time.time(),
                  "data": {"custom": {"kind": "chart", "title": "Power map"}, "image": "https://example.test/c.png"}}
-        await asyncio.to_thread(http_json, "POST", url, [event])
+        await asyncio.to_thread(http_json, "POST", url, [event],
+                                headers={"Authorization": f"Bearer {rasa_web.api_token}"})
         deadline = time.time() + 30
         while len(probe.messages) < before + 2 and time.time() < deadline:
             await asyncio.sleep(0.1)

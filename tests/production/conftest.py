@@ -227,6 +227,7 @@ class Cluster:
         upgrade(self.database_url)  # once, before the action servers (each also runs it at start)
         env = {"TRACKER_DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url,
                "LOCK_STORE_KEY_PREFIX": self.key_prefix, "ACTION_SERVER_TOKEN": self.token,
+               "RASA_API_TOKEN": "api-" + self.token,
                "CHART_DIR": str(self.workdir / "charts"), "SANIC_WORKERS": "1",
                # sessions roll over every ~6 turns (default 300 events), so the replicas also
                # start new sessions mid-conversation while both serve it (bot/performance.py)

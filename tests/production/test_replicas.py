@@ -60,7 +60,9 @@ async def test_sequential_conversations_alternating_replicas_keep_every_message_
 
     # both replicas see the same conversation, and it carried its context across them
     for script in scripts[:2]:
-        views = [http_json("GET", f"{url}/conversations/{script.sender}/tracker") for url in cluster.rasa_urls]
+        views = [http_json("GET", f"{url}/conversations/{script.sender}/tracker",
+                           headers={"Authorization": f"Bearer {cluster.members[0].api_token}"})
+                 for url in cluster.rasa_urls]
         assert views[0]["events"] == views[1]["events"]
         assert views[0]["slots"]["current_account"] == script.account
 
