@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import threading
 from abc import ABC, abstractmethod
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, TypeVar
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
@@ -36,6 +39,50 @@ def store() -> AccountStore:
     return _store_override or get_store()
 
 
+T = TypeVar("T")
+_workers: Optional[ThreadPoolExecutor] = None
+_worker_loops = threading.local()
+
+
+def _worker_pool() -> ThreadPoolExecutor:
+    global _workers
+    if _workers is None:
+        _workers = ThreadPoolExecutor(max_workers=int(os.environ.get("ACTION_THREADS", "16")),
+                                      thread_name_prefix="action")
+    return _workers
+
+
+def _run_on_worker_loop(make: Callable[[], Awaitable[T]]) -> T:
+    loop = getattr(_worker_loops, "loop", None)
+    if loop is None:
+        loop = _worker_loops.loop = asyncio.new_event_loop()
+    return loop.run_until_complete(make())
+
+
+async def off_the_event_loop(make: Callable[[], Awaitable[T]]) -> T:
+    """Runs the coroutine `make()` builds on a worker thread (with an event loop of its own).
+
+    The store is synchronous (SQLAlchemy): run on the action server's event loop, one rep's
+    write waiting for a locked database stalled every other rep's turn, even those that read
+    nothing. Each action runs on one of ``ACTION_THREADS`` (16) worker threads instead, so a slow
+    write delays only its own rep.
+    """
+    return await asyncio.get_running_loop().run_in_executor(_worker_pool(), _run_on_worker_loop, make)
+
+
+_remembered: set[Tuple[int, str, str]] = set()
+
+
+def remember_conversation(who: Caller, conversation_id: str) -> None:
+    """Notes once per process that `who`'s team talks in `conversation_id` (for data-rights erasure)."""
+    key = (id(store()), who.team_key, conversation_id)
+    if key in _remembered:
+        return
+    with store().team(who.team_key, who.user_key) as scope:
+        scope.remember_conversation(conversation_id)
+    _remembered.add(key)
+
+
 def reply_language(tracker: Tracker) -> str:
     """The language to answer in: the rep's override, else the message's own."""
     override = tracker.get_slot(SLOT_LANGUAGE_OVERRIDE)
@@ -60,10 +107,11 @@ def caller(tracker: Tracker) -> Caller:
 class Reply:
     """Collects the reply of one action in the rep's language."""
 
-    def __init__(self, dispatcher: CollectingDispatcher, lang: str) -> None:
+    def __init__(self, dispatcher: CollectingDispatcher, lang: str, who: Optional[Caller] = None) -> None:
         self.dispatcher = dispatcher
         self.lang = lang
-        self.pictures: List[Tuple[Callable[..., bytes], Tuple[Any, ...]]] = []
+        self.who = who
+        self.pictures: List[Tuple[Callable[..., bytes], Tuple[Any, ...], Optional[int]]] = []
 
     def say(self, key: str, buttons: Optional[List[Dict[str, str]]] = None, **params: Any) -> None:
         self.dispatcher.utter_message(text=i18n.render(key, self.lang, **params), buttons=buttons or [])
@@ -77,13 +125,14 @@ class Reply:
 
         self.dispatcher.utter_message(text=to_script(text, self.lang), buttons=buttons or [], image=image)
 
-    def picture(self, render: Callable[..., bytes], *args: Any) -> None:
+    def picture(self, render: Callable[..., bytes], *args: Any, account_id: Optional[int] = None) -> None:
         """Queues a chart to send after the text answer.
 
         It is rendered once the action's database transaction is closed, off the event
-        loop, so `args` must be plain data.
+        loop, so `args` must be plain data. `account_id` names the account the chart shows:
+        deleting the account (or one of its people) deletes the chart.
         """
-        self.pictures.append((render, args))
+        self.pictures.append((render, args, account_id))
 
     async def send_pictures(self) -> List[str]:
         """Renders, publishes and sends the queued charts.
@@ -95,10 +144,13 @@ class Reply:
         from bot import media
 
         urls = []
-        for render, args in self.pictures:
+        for render, args, account_id in self.pictures:
             try:
                 png = await asyncio.to_thread(render, *args)
                 url = media.publish(png)
+                if self.who is not None:
+                    with store().team(self.who.team_key, self.who.user_key) as scope:
+                        scope.record_chart(media.file_name(url) or "", account_id)
             except Exception:  # noqa: BLE001 - the text answer has been sent already
                 logger.exception("chart rendering failed")
                 continue
@@ -134,11 +186,11 @@ class SalesAction(Action, ABC):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         lang = reply_language(tracker)
-        reply = Reply(dispatcher, lang)
+        who = caller(tracker)
+        reply = Reply(dispatcher, lang, who)
         events: List[EventType] = []
         try:
-            events = await self.act(reply, tracker, domain)
-            await reply.send_pictures()
+            events = await off_the_event_loop(lambda: self._act_and_draw(reply, tracker, domain))
         except InvalidFact as exc:
             self._explain(reply, exc)
             events = self.on_failure(tracker)
@@ -154,6 +206,13 @@ class SalesAction(Action, ABC):
             events = [SlotSet(s, None) for s in TRANSIENT_SLOTS if tracker.get_slot(s)] + list(events)
         if tracker.get_slot(SLOT_LANGUAGE) != lang:
             events = [SlotSet(SLOT_LANGUAGE, lang)] + list(events)
+        return events
+
+    async def _act_and_draw(self, reply: Reply, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if reply.who is not None:
+            remember_conversation(reply.who, tracker.sender_id)
+        events = await self.act(reply, tracker, domain)
+        await reply.send_pictures()
         return events
 
     def on_failure(self, tracker: Tracker) -> List[EventType]:
@@ -201,7 +260,7 @@ class SafeFormValidation(FormValidationAction, ABC):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         try:
-            return await super().run(dispatcher, tracker, domain)
+            return await off_the_event_loop(lambda: super(SafeFormValidation, self).run(dispatcher, tracker, domain))
         except InvalidFact as exc:
             explain(Reply(dispatcher, reply_language(tracker)), exc)
         except (OperationalError, DBAPIError):

@@ -9,6 +9,7 @@ caller's team, so it cannot reach another team's data.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import Any, Dict, List, Optional
 
@@ -19,9 +20,12 @@ from rasa_sdk.types import DomainDict
 from actions.account_facts import ReadAccountAction, resolve_account
 from actions.base import Reply, SalesAction, caller, store
 from actions.context import entities_of, first
-from actions.slots import SLOT_CURRENT_ACCOUNT, SLOT_CURRENT_PERSON, SLOT_PENDING_OFFER
-from bot import i18n
+from actions.slots import NAME_SLOTS, SLOT_PENDING_OFFER
+from bot import i18n, media
 from bot.store import Account, TeamScope
+from bot.store.history import erase_from_conversations
+
+logger = logging.getLogger(__name__)
 
 #: "delete Maria's personal notes" clears the notes only; anything else removes the person
 _NOTES_ONLY = re.compile(r"notes?\b|备注|笔记|備註|筆記", re.IGNORECASE)
@@ -145,7 +149,13 @@ def _yes_no(reply: Reply) -> List[Dict[str, str]]:
 
 
 def carry_out_deletion(reply: Reply, tracker: Tracker, offer: str) -> List[EventType]:
-    """Runs a confirmed deletion (called by the "yes" action). Team-scoped by id."""
+    """Runs a confirmed deletion (called by the "yes" action). Team-scoped by id.
+
+    A person or an account goes with every trace of it: its records, the charts that show it,
+    and its names in the team's conversation history (`bot.store.history`). This turn's reply
+    does not repeat the names, and the slots that held them are cleared, so nothing saved after
+    the erasure names them again.
+    """
     _, kind, raw_id = offer.split(":", 2)
     who = caller(tracker)
     events: List[EventType] = [SlotSet(SLOT_PENDING_OFFER, None)]
@@ -155,23 +165,29 @@ def carry_out_deletion(reply: Reply, tracker: Tracker, offer: str) -> List[Event
             if account is None:
                 reply.say("delete_gone")
                 return events
-            name = account.name
+            names = [account.name] + [p.name for p in account.stakeholders]
             scope.delete_account(account)
-            reply.say("deleted_account", account=name)
-            if tracker.get_slot(SLOT_CURRENT_ACCOUNT) == name:
-                events += [SlotSet(SLOT_CURRENT_ACCOUNT, None), SlotSet(SLOT_CURRENT_PERSON, None)]
-            return events
-        person = scope.stakeholder_by_id(int(raw_id))
-        if person is None:
-            reply.say("delete_gone")
-            return events
-        name = person.name
-        if kind == "notes":
-            scope.clear_personal_notes(person)
-            reply.say("deleted_notes", person=name)
-            return events
-        scope.delete_stakeholder(person, redact=True)
-        reply.say("deleted_person", person=name)
-        if tracker.get_slot(SLOT_CURRENT_PERSON) == name:
-            events.append(SlotSet(SLOT_CURRENT_PERSON, None))
-        return events
+            message = "deleted_account"
+        else:
+            person = scope.stakeholder_by_id(int(raw_id))
+            if person is None:
+                reply.say("delete_gone")
+                return events
+            if kind == "notes":
+                name = person.name
+                scope.clear_personal_notes(person)
+                reply.say("deleted_notes", person=name)
+                return events
+            names = [person.name]
+            scope.delete_stakeholder(person, redact=True)
+            message = "deleted_person"
+        charts, conversations = scope.deleted_chart_files, scope.conversation_ids()
+    media.remove(charts)
+    try:
+        erase_from_conversations(sorted({*conversations, tracker.sender_id}), names)
+        reply.say(message)
+    except Exception:  # noqa: BLE001 - the records are gone; say plainly what could not be erased
+        logger.exception("could not erase names from the conversation history")
+        reply.say(message)
+        reply.say("deleted_history_failed")
+    return events + [SlotSet(slot, None) for slot in NAME_SLOTS if tracker.get_slot(slot)]

@@ -87,8 +87,7 @@ class ActionPrepareMeeting(SalesAction):
             if step is None:
                 step = "situation"
                 parts.append(engine.text(book["intro"], reply.lang, facts))
-                stage = facts.flags and next((s for s in book["goal_by_stage"] if facts.flags.get(f"stage_{s}")),
-                                             "unknown")
+                stage = next((s for s in book["goal_by_stage"] if facts.flags.get(f"stage_{s}")), "unknown")
                 parts.append(engine.text(book["goal_by_stage"][stage], reply.lang, facts))
                 parts.append(engine.text(book["roles"][role]["focus"], reply.lang, facts))
             parts.append(render_step(reply, step, role, facts, needs))

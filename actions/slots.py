@@ -23,6 +23,9 @@ SLOT_PENDING_OFFER = "pending_offer"   # "debrief" after a logged meeting
 SLOT_PREP_NEXT = "prep_next"           # the next step of a meeting plan
 TRANSIENT_SLOTS = (SLOT_PENDING_OFFER, SLOT_PREP_NEXT)
 
+# Slots that can hold the name of an account or a person (cleared when one is deleted).
+NAME_SLOTS = (SLOT_CURRENT_ACCOUNT, SLOT_CURRENT_PERSON, SLOT_FORM_ACCOUNT, SLOT_FORM_PERSON, "prep_person")
+
 ENTITY_ACCOUNT = "account"
 ENTITY_PERSON = "person"
 

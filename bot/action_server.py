@@ -1,9 +1,10 @@
 """The action server: rasa_sdk's app with safer defaults.
 
 - binds to 127.0.0.1 unless `ACTION_SERVER_HOST` says otherwise;
-- when `ACTION_SERVER_TOKEN` is set, every call must carry it (Rasa sends it
-  from `endpoints.yml`: ``token:`` as a query parameter or an
-  ``Authorization: Bearer`` header);
+- every call must carry `ACTION_SERVER_TOKEN` (Rasa sends it from `endpoints.yml`:
+  ``token:`` as a query parameter or an ``Authorization: Bearer`` header). Without a token
+  the server does not start, unless ``ACTION_SERVER_INSECURE=true`` says on purpose that
+  anyone who can reach it may run any action as any rep (a throwaway local experiment);
 - errors are answered without echoing the request (rasa_sdk echoes the whole
   tracker by default).
 
@@ -22,11 +23,28 @@ from bot.http_auth import token_matches
 logger = logging.getLogger(__name__)
 
 
+class InsecureConfiguration(RuntimeError):
+    """No `ACTION_SERVER_TOKEN` and no explicit `ACTION_SERVER_INSECURE=true`."""
+
+
+def insecure_allowed() -> bool:
+    return os.environ.get("ACTION_SERVER_INSECURE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
 def create_app(token: str | None = None) -> Sanic:
-    """Builds the action server app; `token` defaults to `ACTION_SERVER_TOKEN`."""
+    """Builds the action server app; `token` defaults to `ACTION_SERVER_TOKEN`.
+
+    Raises:
+        InsecureConfiguration: no token, and ``ACTION_SERVER_INSECURE`` is not set.
+    """
     from rasa_sdk.endpoint import create_app as sdk_create_app
 
-    token = token if token is not None else os.environ.get("ACTION_SERVER_TOKEN") or None
+    token = token if token is not None else os.environ.get("ACTION_SERVER_TOKEN", "").strip() or None
+    if not token and not insecure_allowed():
+        raise InsecureConfiguration(
+            "ACTION_SERVER_TOKEN is not set: the action server would run any action as any rep for anyone "
+            "who can reach it. Set ACTION_SERVER_TOKEN (and give Rasa the same token in endpoints.yml), or "
+            "ACTION_SERVER_INSECURE=true for a throwaway local experiment.")
     app = sdk_create_app("actions", cors_origins=None)
 
     @app.middleware("request")
@@ -54,9 +72,14 @@ def main() -> None:
     host = os.environ.get("ACTION_SERVER_HOST", "127.0.0.1")
     port = int(os.environ.get("ACTION_SERVER_PORT", "5055"))
     workers = int(os.environ.get("ACTION_SERVER_WORKERS", "1"))
-    app = create_app()
-    logger.info("action server on http://%s:%s (auth %s)", host, port,
-                "on" if os.environ.get("ACTION_SERVER_TOKEN") else "off")
+    try:
+        app = create_app()
+    except InsecureConfiguration as exc:
+        logger.error("%s", exc)
+        raise SystemExit(2) from None
+    if not os.environ.get("ACTION_SERVER_TOKEN", "").strip():
+        logger.warning("ACTION_SERVER_INSECURE=true: the action server accepts calls without a token")
+    logger.info("action server on http://%s:%s", host, port)
     app.run(host=host, port=port, workers=workers, access_log=False, motd=False)
 
 

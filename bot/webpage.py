@@ -146,10 +146,10 @@ def make_handler(rasa_url: str, token_issuer=None):  # noqa: ANN001, ANN201
         def _chart(self, name: str) -> None:
             safe = media.safe_name(name)
             file = media.chart_dir() / safe if safe else None
-            if file is None or not file.is_file():
+            if file is None or not file.is_file() or media.expired(file):
                 self._not_found()
                 return
-            self._send(file.read_bytes(), "image/png", cache="private, max-age=86400",
+            self._send(file.read_bytes(), "image/png", cache="private, no-store",
                        extra={"Cross-Origin-Resource-Policy": "cross-origin"})
 
         def _demo_token(self, query: dict[str, list[str]]) -> None:

@@ -19,6 +19,7 @@ import re
 import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Dict, Iterator, List, Optional, Tuple
@@ -31,6 +32,8 @@ from bot.language import name_key, without_nul
 from bot.resilience import LATE_RESULT_RETENTION
 from bot.store.models import (
     Account,
+    Chart,
+    Conversation,
     Interaction,
     Need,
     Opportunity,
@@ -141,8 +144,14 @@ def lookup_key(name: Optional[str]) -> str:
 
 
 def _text(value: Any) -> Any:
-    """A free text as stored: NUL characters removed (PostgreSQL cannot store them)."""
-    return without_nul(value) if isinstance(value, str) else value
+    """A free text as stored: NUL characters (PostgreSQL cannot store them) and bidi controls removed.
+
+    A right-to-left override (U+202E) in a need or a note would make it read differently from
+    what is stored, in every reply and chart that shows it.
+    """
+    if not isinstance(value, str):
+        return value
+    return "".join(c for c in without_nul(value) if c not in _BIDI_CONTROLS)
 
 
 def _short_text(value: Any, limit: int = MAX_NAME) -> Optional[str]:
@@ -184,6 +193,8 @@ class TeamScope:
     session: Session
     team: Team
     user: Optional[User]
+    #: charts unpublished by `delete_stakeholder` in this transaction (files to remove after it commits)
+    deleted_chart_files: List[str] = dataclass_field(default_factory=list)
 
     # accounts -------------------------------------------------------------
     def list_accounts(self) -> List[Account]:
@@ -245,8 +256,15 @@ class TeamScope:
         return account, created
 
     def delete_account(self, account: Account) -> None:
-        """Deletes an account and everything recorded about it."""
+        """Deletes an account and everything recorded about it.
+
+        Its charts are unpublished: their file names are left in `deleted_chart_files` for
+        `bot.media.remove` once the transaction has committed.
+        """
         self._own(account)
+        self.deleted_chart_files += self.take_charts(account)
+        for person in account.stakeholders:
+            self._redact_practices(person)
         self.session.delete(account)
         self.session.flush()
 
@@ -344,9 +362,11 @@ class TeamScope:
     def delete_stakeholder(self, person: Stakeholder, redact: bool = False) -> int:
         """Deletes a person; needs and interactions lose the link to them.
 
-        With `redact`, the person's name is also removed from the text of the
-        account's needs and meeting notes (a deletion request covers those too).
-        Returns how many texts were redacted.
+        With `redact`, the person's name is also removed from the text of the account's needs
+        and meeting notes and from the practices played against them (a deletion request covers
+        those too), and the account's charts (which show the person) are unpublished: their file
+        names are left in `deleted_chart_files` for `bot.media.remove`. Returns how many texts
+        were redacted.
         """
         self._own(person)
         redacted = 0
@@ -364,9 +384,21 @@ class TeamScope:
                 if new != text:
                     setattr(row, attr, new)
                     redacted += 1
+            self._redact_practices(person)
+            self.deleted_chart_files += self.take_charts(person.account)
         self.session.delete(person)
         self.session.flush()
         return redacted
+
+    def _redact_practices(self, person: Stakeholder) -> None:
+        """Erases the person's name from the practices played against them (`own:<id>` scenarios)."""
+        from bot.store.history import erase
+
+        practices = select(PracticeSession).where(PracticeSession.team_id == self.team.id,
+                                                  PracticeSession.scenario == f"own:{person.id}")
+        for practice in self.session.scalars(practices):
+            practice.title = erase(practice.title, [person.name])
+            practice.transcript = erase(practice.transcript, [person.name])
 
     # opportunity ------------------------------------------------------------
     def opportunity(self, account: Account, create: bool = True) -> Optional[Opportunity]:
@@ -479,6 +511,42 @@ class TeamScope:
         self._touch(account)
         self.session.flush()
         return item
+
+    # conversations and charts -------------------------------------------------
+    def remember_conversation(self, conversation_id: str) -> None:
+        """Notes that the team talks to the bot in `conversation_id` (once)."""
+        conversation_id = conversation_id[:400]
+        stmt = select(Conversation.id).where(Conversation.team_id == self.team.id,
+                                             Conversation.conversation_id == conversation_id)
+        if self.session.execute(stmt).first() is not None:
+            return
+        try:
+            with self.session.begin_nested():
+                self.session.add(Conversation(team_id=self.team.id, conversation_id=conversation_id))
+        except IntegrityError:  # noted concurrently
+            pass
+
+    def conversation_ids(self) -> List[str]:
+        """Every conversation the team has had with the bot."""
+        stmt = select(Conversation.conversation_id).where(Conversation.team_id == self.team.id)
+        return list(self.session.scalars(stmt))
+
+    def record_chart(self, file_name: str, account_id: Optional[int] = None) -> None:
+        """Notes a published chart (of an account, when it shows one)."""
+        account = self.account_by_id(account_id)
+        self.session.add(Chart(team_id=self.team.id, account_id=account.id if account else None,
+                               file_name=file_name))
+        self.session.flush()
+
+    def take_charts(self, account: Account) -> List[str]:
+        """Forgets the account's charts and returns their file names (for `bot.media.remove`)."""
+        self._own(account)
+        rows = list(self.session.scalars(select(Chart).where(Chart.team_id == self.team.id,
+                                                            Chart.account_id == account.id)))
+        for row in rows:
+            self.session.delete(row)
+        self.session.flush()
+        return [row.file_name for row in rows]
 
     # practice -----------------------------------------------------------------
     def record_practice(self, scenario: str, title: str, score: int, skills: Dict[str, int],

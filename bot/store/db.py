@@ -22,10 +22,25 @@ def database_url() -> str:
     return f"sqlite:///{DEFAULT_DB_PATH}"
 
 
+#: seconds a statement waits for a lock held by another writer before it fails (the action then
+#: says "nothing was saved"); below the 8 s an action may take (ACTION_TIMEOUT_SECONDS)
+DEFAULT_LOCK_TIMEOUT = 5.0
+
+
+def lock_timeout() -> float:
+    """`DB_LOCK_TIMEOUT_SECONDS` (default 5): how long a write waits for another writer's lock."""
+    try:
+        value = float(os.environ.get("DB_LOCK_TIMEOUT_SECONDS", "") or DEFAULT_LOCK_TIMEOUT)
+    except ValueError:
+        return DEFAULT_LOCK_TIMEOUT
+    return value if value > 0 else DEFAULT_LOCK_TIMEOUT
+
+
 def make_engine(url: str) -> Engine:
-    """Creates an engine; SQLite gets foreign keys, WAL and a busy timeout."""
+    """Creates an engine; SQLite gets foreign keys and WAL; every database a lock timeout (`lock_timeout`)."""
+    wait = lock_timeout()
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, future=True)
+        engine = create_engine(url, connect_args={"timeout": wait, "check_same_thread": False}, future=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - trivial
@@ -35,7 +50,17 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, future=True)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, future=True)
+    if engine.dialect.name == "postgresql":
+
+        @event.listens_for(engine, "connect")
+        def _postgres_lock_timeout(dbapi_connection, _record):  # pragma: no cover - trivial
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"SET lock_timeout = {int(wait * 1000)}")
+            cursor.close()
+            dbapi_connection.commit()
+
+    return engine
 
 
 def make_session_factory(url: str) -> sessionmaker:

@@ -188,3 +188,37 @@ class PracticeSession(Base):
     skills = Column(JSON, nullable=False)       # skill -> 0..100
     transcript = Column(JSON, nullable=False)   # [{move, text, reply}]
     created_at = Column(DateTime(timezone=True), default=utcnow, nullable=False)
+
+
+class Conversation(Base):
+    """A conversation id (Rasa's sender id) in which a team's rep talked to the bot.
+
+    A data-rights deletion erases the deleted names from the conversation history of every one
+    of the team's conversations (`bot.store.history`).
+    """
+
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("team_id", "conversation_id"),)
+    id = Column(Integer, primary_key=True)
+    team_id = Column(Integer, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False, index=True)
+    conversation_id = Column(String(400), nullable=False)
+    created_at = Column(DateTime(timezone=True), default=utcnow, nullable=False)
+
+
+class Chart(Base):
+    """A published picture (`bot.media`): deleted with the account it shows, and when it expires."""
+
+    __tablename__ = "charts"
+    id = Column(Integer, primary_key=True)
+    team_id = Column(Integer, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False, index=True)
+    account_id = Column(Integer, ForeignKey("accounts.id", ondelete="SET NULL"), index=True)
+    file_name = Column(String(100), nullable=False, unique=True)
+    created_at = Column(DateTime(timezone=True), default=utcnow, nullable=False)
+
+
+class SeenKey(Base):
+    """A webhook event already handled (Slack event id, WeCom MsgId), until `expires_at`."""
+
+    __tablename__ = "seen_keys"
+    key = Column(String(200), primary_key=True)
+    expires_at = Column(DateTime(timezone=True), nullable=False, index=True)

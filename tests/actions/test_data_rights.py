@@ -66,7 +66,8 @@ async def test_deleting_an_account_asks_first_and_deletes_everything_on_yes(use_
     assert count(use_store, Account) == 2  # nothing deleted yet
     d, events = await run(ActionAffirmIdle(), make_tracker("yes", "affirm", slots={"pending_offer": offer,
                                                                                    "current_account": "Acme"}))
-    assert texts(d) == ["Deleted Acme and everything recorded about it."]
+    assert texts(d) == ["Done — the account is deleted with everything recorded about it, its charts, and its name "
+                        "and its people's names in our conversation history."]
     assert slot_events(events)["pending_offer"] is None and slot_events(events)["current_account"] is None
     assert count(use_store, Account) == 1
     assert count(use_store, Stakeholder) == 1 and count(use_store, Need) == 0 and count(use_store, Interaction) == 0
@@ -90,7 +91,8 @@ async def test_deleting_a_person_removes_them_and_their_name_from_meeting_notes(
     offer = slot_events(events)["pending_offer"]
     assert offer.startswith("delete:person:")
     d, _ = await run(ActionAffirmIdle(), make_tracker("yes", "affirm", slots={"pending_offer": offer}))
-    assert texts(d)[0].startswith("Deleted Maria Lopez")
+    assert texts(d)[0].startswith("Done — that person is deleted")
+    assert "Maria" not in "".join(texts(d))  # saved after the erasure: the reply must not name her again
     with use_store.team("solo:rep-1") as scope:
         acme = scope.find_account("Acme")
         assert [p.name for p in acme.stakeholders] == ["Tom Reed"]

@@ -76,9 +76,12 @@ def expected_name(name: str) -> Optional[str]:
     return cleaned if visible and name_key(cleaned) and len(cleaned) <= MAX_NAME else None
 
 
+_BIDI = frozenset(chr(c) for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
 def stored_text(text: str) -> str:
-    """A free text as the store keeps it: NUL characters removed (PostgreSQL cannot store them)."""
-    return text.replace("\x00", "")
+    """A free text as the store keeps it: NUL characters (PostgreSQL cannot store them) and bidi controls removed."""
+    return "".join(c for c in text.replace("\x00", "") if c not in _BIDI)
 
 
 def run(action: Any, tracker: Any, domain: Optional[Dict[str, Any]] = None):  # noqa: ANN201
@@ -138,7 +141,7 @@ def test_a_meeting_summary_is_stored_exactly_as_sent(use_store, text, account):
             return
         assert not set(replies) & failures(lang), replies
         assert [a.name for a in accounts] == [name]
-        # byte for byte, emoji, HTML, SQL and all; only NUL characters are removed
+        # byte for byte, emoji, HTML, SQL and all; only NUL characters and bidi controls are removed
         assert [i.summary for i in accounts[0].interactions] == [stored_text(text)]
 
 
