@@ -383,7 +383,8 @@ class ActionPowerMap(ReadAccountAction):
         reply.send("\n".join(lines))
         reply.picture(charts.power_map_png, account.name, [
             {"name": p.name, "title": p.title, "roles": list(p.roles), "attitude": p.attitude,
-             "influence": p.influence, "relationship_stage": p.relationship_stage} for p in people], reply.lang)
+             "influence": p.influence, "relationship_stage": p.relationship_stage} for p in people], reply.lang,
+            account_id=account.id)
         return []
 
 

@@ -74,13 +74,25 @@ _remembered: set[Tuple[int, str, str]] = set()
 
 
 def remember_conversation(who: Caller, conversation_id: str) -> None:
-    """Notes once per process that `who`'s team talks in `conversation_id` (for data-rights erasure)."""
+    """Notes once per process that `who`'s team talks in `conversation_id` (for data-rights erasure).
+
+    On a worker thread, never in the rep's way: a busy or unreachable database only postpones
+    it to a later turn.
+    """
     key = (id(store()), who.team_key, conversation_id)
     if key in _remembered:
         return
-    with store().team(who.team_key, who.user_key) as scope:
-        scope.remember_conversation(conversation_id)
     _remembered.add(key)
+
+    def note() -> None:
+        try:
+            with store().team(who.team_key, who.user_key) as scope:
+                scope.remember_conversation(conversation_id)
+        except Exception as exc:  # noqa: BLE001 - tried again on a later turn
+            logger.warning("could not note a conversation of a team (%s)", type(exc).__name__)
+            _remembered.discard(key)
+
+    _worker_pool().submit(note)
 
 
 def reply_language(tracker: Tracker) -> str:

@@ -158,7 +158,8 @@ class ActionEndRoleplay(SalesAction):
             return _stop()
         card = score(practice)
         reply.send(render_card(practice, card, reply.lang))
-        reply.picture(charts.score_card_png, card, reply.lang, say(practice.scenario["title"], reply.lang))
+        reply.picture(charts.score_card_png, card, reply.lang, say(practice.scenario["title"], reply.lang),
+                      account_id=practice.scenario.get("account_id"))
         who = caller(tracker)
         with store().team(who.team_key, who.user_key) as scope:
             scope.record_practice(str(practice.scenario.get("id")), say(practice.scenario["title"], reply.lang),

@@ -116,6 +116,7 @@ def build_persona(scope: TeamScope, person: Stakeholder, account: Optional[Accou
     lines = {k: (val[attitude] if k == "small_talk" else val) for k, val in t["lines"].items()}
     return {
         "id": f"own:{person.id}",
+        "account_id": account.id,  # its score card shows the person: deleted with them
         "title": _fill(t["title"], v),
         "difficulty": 3 if attitude == "opponent" else (1 if attitude == "supporter" else 2),
         "setting": _fill(t["setting"], v),
