@@ -73,7 +73,7 @@ def request(method: str, url: str, body: Any = None, headers: Optional[dict] = N
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory):  # noqa: ANN001, ANN201
     with running_servers(tmp_path_factory.mktemp("access"), MODEL_PATH, OpenServers,
-                         ACTION_SERVER_TOKEN=ACTION_TOKEN) as s:
+                         ACTION_SERVER_TOKEN=ACTION_TOKEN, RASA_API_TOKEN=API_TOKEN) as s:
         yield s
 
 
@@ -126,7 +126,8 @@ def test_rest_with_a_token_requires_it(deployment, victim):
     workdir.mkdir(exist_ok=True)
     s = Servers(workdir=workdir, model=MODEL_PATH, database_url=deployment.database_url,
                 tracker_db=workdir / "tracker.db", action_port=deployment.action_port,
-                extra_env={"REST_CHANNEL_TOKEN": REST_TOKEN, "ACTION_SERVER_TOKEN": ACTION_TOKEN})
+                extra_env={"REST_CHANNEL_TOKEN": REST_TOKEN, "ACTION_SERVER_TOKEN": ACTION_TOKEN,
+                           "RASA_API_TOKEN": API_TOKEN})
     s.start_rasa()
     try:
         url = f"{s.rasa_url}/webhooks/rest/webhook"

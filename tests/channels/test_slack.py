@@ -36,8 +36,8 @@ from rasa.core.channels.channel import UserMessage, register
 from sanic import Sanic
 
 from bot import media
-from bot.channels.limits import max_message_chars
 from bot.channels.dedupe import MemoryDedupe, RedisDedupe, SqlDedupe
+from bot.channels.limits import max_message_chars
 from bot.channels.slack import (
     SlackChannel,
     button_blocks,
@@ -690,6 +690,26 @@ async def test_nul_characters_never_reach_rasa(fake_slack):
     assert sorted(m.text for m in hook.rasa.messages) == ["/inform{\"n\": 1}", "Met Maria at Acme"]
 
 
+async def test_a_signed_body_nested_absurdly_deep_is_400(fake_slack):
+    deep = b'{"type": "event_callback", "event": ' + b'{"a": ' * 100_000 + b"1" + b"}" * 100_000 + b"}"
+    async with webhook_server(fake_slack) as hook:
+        status, answer, _ = await hook.post(deep, sign(deep))
+        assert (status, answer) == (400, "Malformed body.")
+        shallow_but_too_deep = json.dumps(event_body("hi", team=uid("T"), user=uid("U"), channel=uid("D")))
+        shallow_but_too_deep = shallow_but_too_deep[:-1] + ', "x": ' + "[" * 80 + "]" * 80 + "}"
+        raw = shallow_but_too_deep.encode()
+        assert (await hook.post(raw, sign(raw)))[:2] == (400, "Malformed body.")
+    assert hook.rasa.messages == []
+
+
+async def test_a_signed_body_with_a_lone_surrogate_is_400(fake_slack):
+    data = json.dumps(event_body("hi", team=uid("T"), user=uid("U"), channel=uid("D"))).replace('"hi"', '"hi \\udfff"')
+    raw = data.encode()
+    async with webhook_server(fake_slack) as hook:
+        assert (await hook.post(raw, sign(raw)))[:2] == (400, "Malformed body.")
+    assert hook.rasa.messages == []
+
+
 @pytest.mark.parametrize("field, value", [("text", 123), ("text", ["hi"]), ("subtype", ["x"]), ("user", {"id": 1}),
                                           ("channel", 5), ("ts", 1.5)])
 async def test_a_signed_event_with_a_field_of_the_wrong_type_is_400(fake_slack, field, value):
@@ -857,6 +877,23 @@ def test_e2e_a_retried_event_gets_one_reply(slack_e2e):
     posts = slack_e2e.fake.posts(channel=dm)
     assert len(slack_e2e.user_turns(f"slack:{team}:{user}")) == 1
     assert text_of(posts).count("Saved: new account Umbrella") == 1
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_e2e_a_replay_after_a_restart_is_still_dropped(slack_e2e):
+    """Without Redis the seen event ids live in the database, so a restarted Rasa still refuses a replay."""
+    team, user, dm = uid("T"), uid("U"), uid("D")
+    body = body_of(event_body("Add account Replaywell, logistics", team=team, user=user, channel=dm))
+    headers = sign(body)
+    assert slack_e2e.post(body, headers) == 200
+    wait_for(lambda: slack_e2e.fake.posts(channel=dm), what="the first reply")
+    slack_e2e.servers.stop("rasa")
+    slack_e2e.servers.start_rasa()
+    assert slack_e2e.post(body, headers) == 200  # the same signed request, inside Slack's 5-minute window
+    time.sleep(3)
+    assert len(slack_e2e.user_turns(f"slack:{team}:{user}")) == 1
+    assert len(slack_e2e.fake.posts(channel=dm)) == 1  # one answer, before the restart
 
 
 @pytest.mark.model

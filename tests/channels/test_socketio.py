@@ -22,6 +22,7 @@ import jwt
 import pytest
 import yaml
 
+from bot import i18n
 from bot.channels.socketio import (
     SessionSigner,
     TokenError,
@@ -488,3 +489,21 @@ async def test_an_over_long_message_is_refused_in_the_reps_language_and_nothing_
     assert replies == [{"text": refusal(lang, text)}]
     assert user_events(await tracker(rasa_web, sender)) == []     # Rasa never saw it, cut or whole
     assert name not in stored_text(rasa_web.database_url)
+
+
+@pytest.mark.parametrize("text, metadata, lang", [("预算多少\udfff", None, "zh-Hans"),
+                                                  ("hi there", {"page": "crm\ud800"}, "en")])
+async def test_text_that_is_not_valid_unicode_gets_a_polite_reply_and_the_server_goes_on(
+        rasa_web: WebServers, text: str, metadata: Optional[dict[str, Any]], lang: str) -> None:
+    probe = Probe(rasa_web)
+    await probe.connect(auth={"token": rasa_web.token("sam", f"team{uuid.uuid4().hex[:6]}")})
+    try:
+        sender = await probe.session()
+        extra = {"metadata": metadata} if metadata else {}
+        replies = await probe.say(text, **extra)
+        assert replies == [{"text": i18n.render("message_unreadable", lang)}]
+        name = "Surrogate Safe Ltd"
+        assert "Saved" in await probe.say_text(f"Add account {name}")  # the server goes on
+    finally:
+        await probe.close()
+    assert [e["text"] for e in user_events(await tracker(rasa_web, sender))] == [f"Add account {name}"]

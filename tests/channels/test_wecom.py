@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 from sanic import Sanic
 from wechatpy.enterprise.crypto import WeChatCrypto
 
+from bot.channels.dedupe import MemoryDedupe, RedisDedupe, dedupe_from_env
 from bot.channels.limits import max_message_chars
 from bot.channels.wecom import (
     TEXT_ONLY_REPLY,
@@ -41,10 +42,9 @@ from bot.channels.wecom import (
     choice_number,
     split_utf8,
 )
-from bot.channels.dedupe import MemoryDedupe, RedisDedupe, dedupe_from_env
 from tests.channels.limits import OVERLONG_UNITS, overlong, refusal, stored_text
 from tests.conftest import MODEL_PATH
-from tests.servers import Servers, http_json
+from tests.servers import Servers
 
 # WeCom's published sample (WXBizMsgCrypt sample code, "验证回调URL" and "对用户回复的消息解密").
 VECTOR_CORP = "wx5823bf96d3bd56c7"
@@ -447,6 +447,26 @@ async def test_forged_callbacks_get_403_and_nothing_is_processed(fake, start_cha
     assert fake.sends == [] and fake.gettoken_calls == 0
 
 
+@pytest.mark.parametrize("plain", [
+    # a sender id with child elements would have become the text of a dict
+    f"<xml><ToUserName>{CORP}</ToUserName><FromUserName><id>mallory</id><id>boss</id></FromUserName>"
+    f"<CreateTime>1</CreateTime><MsgType>text</MsgType><Content>hi</Content><MsgId>1</MsgId>"
+    f"<AgentID>{AGENT}</AgentID></xml>",
+    # a duplicated Content would have become a list
+    f"<xml><ToUserName>{CORP}</ToUserName><FromUserName>mallory</FromUserName><CreateTime>1</CreateTime>"
+    f"<MsgType>text</MsgType><Content>hi</Content><Content>list every account</Content><MsgId>2</MsgId>"
+    f"<AgentID>{AGENT}</AgentID></xml>",
+    # an attribute on a field
+    f"<xml><ToUserName>{CORP}</ToUserName><FromUserName role='admin'>mallory</FromUserName><CreateTime>1</CreateTime>"
+    f"<MsgType>text</MsgType><Content>hi</Content><MsgId>3</MsgId><AgentID>{AGENT}</AgentID></xml>",
+])
+async def test_signed_callbacks_whose_fields_are_not_plain_text_are_400(fake, start_channel, plain):
+    server = await start_channel()
+    assert (await server.post(*callback(plain)))[0] == 400
+    await asyncio.sleep(0.3)
+    assert server.agent.messages == [] and fake.sends == []
+
+
 async def test_unconfigured_channel_constructs_and_answers_503(fake, start_channel, monkeypatch):
     for var in ("WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY"):
         monkeypatch.delenv(var, raising=False)
@@ -845,6 +865,22 @@ def test_rasa_refuses_forged_callbacks_and_handles_a_retry_once(deployment):
     reply = deployment.reply_to(user, 0)
     time.sleep(2)
     assert reply.count("Initrode") >= 1
+    events = deployment.servers.tracker(f"wecom:{CORP}:{user}")["events"]
+    assert len([e for e in events if e["event"] == "user"]) == 1
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_a_callback_replayed_after_a_restart_is_still_handled_once(deployment):
+    """Replay protection lives in the database without Redis, so a restart does not forget it."""
+    user = f"rep{uuid.uuid4().hex[:6]}"
+    params, body = callback(text_xml(user, "Add a new account: Replaywell Freight", msg_id=str(secrets.randbits(62))))
+    assert deployment.post(params, body) == 200
+    assert "Replaywell" in deployment.reply_to(user, 0)
+    deployment.servers.stop("rasa")
+    deployment.servers.start_rasa()
+    assert deployment.post(params, body) == 200  # the same signed callback, inside its 5-minute window
+    time.sleep(3)
     events = deployment.servers.tracker(f"wecom:{CORP}:{user}")["events"]
     assert len([e for e in events if e["event"] == "user"]) == 1
 

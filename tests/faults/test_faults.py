@@ -252,6 +252,17 @@ def test_the_patch_refuses_a_rasa_it_was_not_checked_against(resilience, monkeyp
         resilience._check_rasa()
 
 
+async def test_a_tracker_store_data_error_is_an_error_not_an_exit(resilience, rasa_domain, tmp_path):
+    """Rasa's SQLTrackerStore called sys.exit(1) on any ValueError: a surrogate sender id stopped the server."""
+    from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
+
+    store = FailSafeTrackerStore(SQLTrackerStore(rasa_domain, dialect="sqlite", db=str(tmp_path / "t.db")))
+    with pytest.raises(resilience.TrackerStoreUnavailable) as caught:
+        await store.retrieve("rep\udfff")  # UnicodeEncodeError is a ValueError
+    assert caught.value.stage == "load"
+    assert await store.retrieve("rep-ok") is None  # the store (and the process) carry on
+
+
 def test_timeouts_come_from_the_environment(resilience, monkeypatch):
     monkeypatch.setenv("ACTION_TIMEOUT_SECONDS", "3")
     monkeypatch.setenv("ACTION_LATE_RESULT_SECONDS", "30")

@@ -30,6 +30,7 @@ class PostgresTrackerServers(Servers):
         path = self.workdir / "endpoints.yml"
         path.write_text("\n".join([
             "action_endpoint:", f'  url: "{self.action_url}/webhook"',
+            f'  token: "{self.extra_env["ACTION_SERVER_TOKEN"]}"',
             "tracker_store:", "  type: SQL", "  dialect: postgresql", "  url: localhost",
             f"  db: {self.tracker_database}", "  username: postgres", ""]))
         return path

@@ -86,6 +86,49 @@ def any_unicode(max_size: int = 20) -> st.SearchStrategy[str]:
     return st.text(st.characters(blacklist_categories=("Cs",)), max_size=max_size)
 
 
+#: lone UTF-16 surrogates: JSON can spell them ("\\udfff"), Python decodes them, UTF-8 cannot carry them
+SURROGATES = ["\ud800", "\udbff", "\udc00", "\udfff", "\ud83d", "\ude00"]
+
+
+def invalid_unicode_text(max_pieces: int = 6) -> st.SearchStrategy[str]:
+    """Hostile text with at least one lone surrogate somewhere in it (no channel may pass it on)."""
+    surrogate = st.one_of(st.sampled_from(SURROGATES), st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF))
+    return st.builds(lambda head, bad, tail: head + bad + tail, mixed_text(max_pieces), surrogate,
+                     mixed_text(max_pieces))
+
+
+def with_invalid_unicode(value: Any, where: int) -> Any:
+    """`value` (JSON-like) with the string at position `where` (in walk order) spoiled by a lone surrogate."""
+    count = [0]
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, str):
+            count[0] += 1
+            return item + "\udfff" if count[0] - 1 == where else item
+        if isinstance(item, dict):
+            return {walk(k) if isinstance(k, str) else k: walk(v) for k, v in item.items()}
+        if isinstance(item, list):
+            return [walk(v) for v in item]
+        return item
+
+    return walk(value)
+
+
+def string_count(value: Any) -> int:
+    if isinstance(value, str):
+        return 1
+    if isinstance(value, dict):
+        return sum(string_count(k) + string_count(v) for k, v in value.items())
+    if isinstance(value, list):
+        return sum(string_count(v) for v in value)
+    return 0
+
+
+def nested_json(depth: int, leaf: str = "1") -> bytes:
+    """A JSON document nested `depth` objects and arrays deep."""
+    return ('{"a": [' * depth + leaf + "]}" * depth).encode()
+
+
 def mixed_text(max_pieces: int = 10) -> st.SearchStrategy[str]:
     """Hostile pieces (SQL, HTML, emoji, control characters, odd numbers, CJK, sales talk) and random unicode."""
     piece = st.one_of(st.sampled_from(ATOMS), any_unicode(20))

@@ -31,12 +31,21 @@ from sanic import Sanic
 from wechatpy.enterprise.crypto import WeChatCrypto
 
 from bot import i18n
-from bot.channels.limits import max_message_chars
 from bot.channels.dedupe import MemoryDedupe
+from bot.channels.limits import max_message_chars
 from bot.channels.slack import SlackChannel
 from bot.channels.socketio import SessionSigner, TokenVerifier, WebInput
 from bot.channels.wecom import MAX_BODY_BYTES, WeComConfig, WeComInput, signature
-from tests.fuzz.conftest import fuzz_settings, http, json_values, mixed_text
+from tests.fuzz.conftest import (
+    fuzz_settings,
+    http,
+    invalid_unicode_text,
+    json_values,
+    mixed_text,
+    nested_json,
+    string_count,
+    with_invalid_unicode,
+)
 
 SLACK_SECRET = "fuzz-signing-secret-5d1c"
 CORP, AGENT, TOKEN = "wwfuzzcorp000001", "1000002", "FuzzCallbackToken"
@@ -274,6 +283,56 @@ def test_slack_signed_garbage_interactions_never_crash_the_webhook(channels, pay
     processed_messages_are_sane(channels, before)
 
 
+@fuzz_settings(60)
+@given(data=slack_events(), where=st.integers(0, 40))
+@example(data={"type": "event_callback", "team_id": "T0FUZZ", "event": {"type": "message", "user": "U0FUZZ",
+                                                                       "text": "hi", "channel": "D0FUZZ"}}, where=6)
+def test_slack_signed_event_with_invalid_unicode_in_any_field_is_400(channels, data, where):
+    """A lone surrogate in any string (key or value) of a signed body: 400, and nothing reaches Rasa."""
+    spoiled = with_invalid_unicode(data, where % string_count(data))
+    body = json.dumps(spoiled).encode()  # ASCII JSON: the surrogate travels as a \u escape
+    before = len(channels.received)
+    status, answer = http("POST", channels.url("/webhooks/slack/webhook"), body, slack_headers(body))
+    no_server_error(status, answer)
+    assert status == 400, (status, answer[:200])
+    channels.settle()
+    assert len(channels.received) == before
+
+
+@fuzz_settings(30)
+@given(data=slack_interactions(), where=st.integers(0, 30))
+def test_slack_signed_interaction_with_invalid_unicode_is_400(channels, data, where):
+    spoiled = with_invalid_unicode(data, where % string_count(data))
+    body = urlencode({"payload": json.dumps(spoiled)}).encode()
+    before = len(channels.received)
+    status, answer = http("POST", channels.url("/webhooks/slack/webhook"), body,
+                          slack_headers(body, content_type="application/x-www-form-urlencoded"))
+    no_server_error(status, answer)
+    assert status == 400, (status, answer[:200])
+    channels.settle()
+    assert len(channels.received) == before
+
+
+@fuzz_settings(12)
+@given(depth=st.one_of(st.integers(65, 2000), st.sampled_from([5_000, 100_000])),
+       as_interaction=st.booleans())
+@example(depth=100_000, as_interaction=False)
+def test_slack_signed_deeply_nested_bodies_are_400(channels, depth, as_interaction):
+    """RecursionError in the JSON parser (or 64+ levels that did parse) is the sender's fault: 400, never 500."""
+    raw = nested_json(depth)
+    if as_interaction:
+        body = urlencode({"payload": raw.decode()}).encode()
+        headers = slack_headers(body, content_type="application/x-www-form-urlencoded")
+    else:
+        body, headers = raw, slack_headers(raw)
+    before = len(channels.received)
+    status, answer = http("POST", channels.url("/webhooks/slack/webhook"), body, headers)
+    no_server_error(status, answer)
+    assert status == 400, (status, answer[:200])
+    channels.settle()
+    assert len(channels.received) == before
+
+
 @fuzz_settings(10)
 @given(data=st.sampled_from(SLACK_WRONG_TYPED_ACTIONS))
 def test_slack_signed_interaction_with_wrong_json_types_is_400(channels, data):
@@ -401,6 +460,39 @@ def test_wecom_decrypted_fields_of_any_shape_never_crash(channels, fields):
         assert message.sender_id.startswith(f"wecom:{CORP}:")
 
 
+@fuzz_settings(20)
+@given(field=st.sampled_from(["FromUserName", "Content", "MsgType", "MsgId"]),
+       ref=st.sampled_from(["&#xD800;", "&#xDFFF;", "&#55296;", "&#0;", "&#xFFFE;"]),
+       head=mixed_text(2).map(lambda t: t.replace("<", "").replace("&", "").replace("]]>", "")))
+def test_wecom_signed_xml_with_invalid_characters_is_refused(channels, field, ref, head):
+    """XML cannot carry a lone surrogate: a character reference to one makes the callback unreadable (403)."""
+    fields = {"FromUserName": "alice", "MsgType": "text", "Content": "hi", "MsgId": "1"}
+    plain = "<xml>" + "".join(f"<{k}>{head + ref if k == field else v}</{k}>" for k, v in fields.items()) + "</xml>"
+    encrypted = encrypt(plain)
+    before = len(channels.received)
+    status, answer = wecom_post(channels, wecom_query(encrypted), envelope(encrypted))
+    no_server_error(status, answer)
+    assert status in (400, 403), (status, answer)
+    channels.settle()
+    assert len(channels.received) == before
+
+
+@fuzz_settings(8)
+@given(depth=st.sampled_from([100, 2_000, 20_000]), field=st.sampled_from(["FromUserName", "Content", "Extra"]))
+def test_wecom_signed_deeply_nested_xml_is_refused(channels, depth, field):
+    nested = "<a>" * depth + "x" + "</a>" * depth
+    plain = ("<xml><FromUserName>alice</FromUserName><MsgType>text</MsgType><Content>hi</Content>"
+             f"<{field}>{nested}</{field}></xml>").replace("<FromUserName>alice</FromUserName>", "", field == "FromUserName")
+    encrypted = encrypt(plain)
+    before = len(channels.received)
+    status, answer = wecom_post(channels, wecom_query(encrypted), envelope(encrypted))
+    no_server_error(status, answer)
+    assert status in ((400, 403) if field != "Extra" else (200, 400, 403)), (status, answer)
+    channels.settle()
+    for message in channels.received[before:]:
+        assert "<a>" not in message.text and message.sender_id == f"wecom:{CORP}:alice"
+
+
 def test_wecom_oversized_body_is_413_before_anything_else(channels):
     body = envelope("A" * (MAX_BODY_BYTES + 10))
     status, answer = wecom_post(channels, wecom_query("A" * (MAX_BODY_BYTES + 10)), body)
@@ -450,10 +542,17 @@ def web_channel() -> Tuple[WebInput, FakeSio, List[UserMessage]]:
 
 
 @fuzz_settings(80)
-@given(auth=json_values(3), data=st.one_of(json_values(4), st.fixed_dictionaries(
-    {"message": st.one_of(mixed_text(6), json_values(2))},
-    optional={"session_id": json_values(2), "metadata": st.one_of(json_values(3), mixed_text(2)),
-              "customData": json_values(2)})))
+@given(auth=st.one_of(json_values(3), st.fixed_dictionaries({"token": invalid_unicode_text(2)}),
+                      st.fixed_dictionaries({"session_id": invalid_unicode_text(2)})),
+       data=st.one_of(json_values(4), st.fixed_dictionaries(
+           {"message": st.one_of(mixed_text(6), json_values(2), invalid_unicode_text(4))},
+           optional={"session_id": st.one_of(json_values(2), invalid_unicode_text(2)),
+                     "metadata": st.one_of(json_values(3), mixed_text(2),
+                                           st.dictionaries(invalid_unicode_text(1), mixed_text(1), min_size=1,
+                                                           max_size=2)),
+                     "customData": json_values(2)})))
+@example(auth=None, data={"message": "预算\udfff多少"})
+@example(auth={"token": "a.b\udfff.c"}, data={"message": "hi"})
 @example(auth={"token": "x.y.z"}, data={"message": "hi", "metadata": '{"identity": {"team": "t", "user": "u"}}'})
 @example(auth=None, data={"message": "hi", "metadata": "[1, 2]"})
 def test_web_socket_handlers_survive_any_payload(auth, data):
@@ -469,9 +568,12 @@ def test_web_socket_handlers_survive_any_payload(auth, data):
         await fake.handlers["user_uttered"]("sid-1", data)
         return received
 
+    from bot.channels.limits import invalid_unicode
+
     for message in asyncio.run(scenario()):
         assert isinstance(message.text, str) and message.text.strip()
         assert "identity" not in (message.metadata or {})  # anonymous: client-sent identity is dropped
+        assert not invalid_unicode([message.text, message.sender_id, message.metadata])  # answered politely instead
 
 
 @fuzz_settings(5)

@@ -26,9 +26,11 @@ from tests.fuzz.conftest import (
     SQL_INJECTION,
     fuzz_settings,
     http,
+    invalid_unicode_text,
     json_values,
     leaks,
     mixed_text,
+    nested_json,
     texts,
 )
 
@@ -125,6 +127,41 @@ def test_rest_hostile_text_gets_a_reply_without_internals(fuzz_servers, message)
     status, raw = say(fuzz_servers, {"sender": f"fuzz-{uuid.uuid4().hex[:10]}", "message": message})
     replies = check_answer(status, raw, message)
     assert status == 200 and replies, (status, raw)
+
+
+@fuzz_settings(30)
+@given(field=st.sampled_from(["sender", "message", "metadata value", "metadata key"]), bad=invalid_unicode_text(3))
+@example(field="sender", bad="\udfff")
+@example(field="message", bad="hi \udfff")
+def test_rest_invalid_unicode_in_any_field_is_refused_and_the_server_goes_on(fuzz_servers, field, bad):
+    """A lone surrogate anywhere: the sender id or metadata is a 400, a message gets the polite reply."""
+    body: Dict[str, Any] = {"sender": f"fuzz-{uuid.uuid4().hex[:10]}", "message": "list my accounts"}
+    if field == "sender":
+        body["sender"] = bad[:150]
+    elif field == "message":
+        body["message"] = bad
+    elif field == "metadata value":
+        body["metadata"] = {"page": bad}
+    else:
+        body["metadata"] = {bad: "x"}
+    status, raw = post(fuzz_servers, json.dumps(body).encode())
+    replies = check_answer(status, raw)
+    if field == "message":
+        assert status == 200 and [m.get("text") for m in replies] in [[i18n.render("message_unreadable", lang)]
+                                                                     for lang in ("en", "zh-Hans", "zh-Hant")], replies
+    else:
+        assert status == 400, (status, raw[:200])
+    assert say(fuzz_servers, {"sender": "fuzz-after", "message": "hi"})[0] == 200  # still serving
+
+
+@fuzz_settings(6)
+@given(depth=st.sampled_from([100, 5_000, 100_000]))
+def test_rest_deeply_nested_bodies_are_a_400(fuzz_servers, depth):
+    status, raw = post(fuzz_servers, nested_json(depth))
+    assert status == 400, (status, raw[:200])
+    status, raw = post(fuzz_servers, json.dumps({"sender": "fuzz-deep", "message": "hi"})[:-1].encode()
+                       + b', "metadata": ' + nested_json(depth) + b"}")
+    assert status == 400, (status, raw[:200])
 
 
 # --------------------------------------------------------------------------- REST: oversized messages
