@@ -51,7 +51,7 @@ for _ in $(seq 1 180); do
      && curl -fsS "http://127.0.0.1:$ACTION_SERVER_PORT/health" >/dev/null 2>&1; then
     echo "==> ready"
     echo "    web chat:      http://127.0.0.1:$WEB_PORT/"
-    echo "    REST channel:  curl -s http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook -d '{\"sender\":\"me\",\"message\":\"hi\"}'"
+    echo "    REST channel:  curl -s http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook -H 'content-type: application/json' -d '{\"sender\":\"me\",\"message\":\"hi\"}'"
     echo "    terminal chat: make shell   (in another terminal)"
     echo "    HTTP API (admin): curl -H \"Authorization: Bearer \$(cat var/rasa-api-token)\" http://127.0.0.1:$RASA_PORT/conversations/me/tracker"
     wait -n "${pids[@]}"

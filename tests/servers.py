@@ -113,10 +113,12 @@ class Servers:
 
     def start_rasa(self) -> None:
         log = self.workdir / "rasa.log"
-        cmd = [str(VENV_BIN / "python"), "-m", "bot.rasa_server", "run", "--model", str(self.model), "--enable-api", "--interface", "127.0.0.1",
-               "--port", str(self.rasa_port), "--endpoints", str(self.endpoints_file()), "--credentials",
+        cmd = [str(VENV_BIN / "python"), "-m", "bot.rasa_server", "run", "--model", str(self.model), "--enable-api",
+               "--interface", "127.0.0.1", "--port", str(self.rasa_port), "--endpoints", str(self.endpoints_file()), "--credentials",
                str(self.credentials or REPO / "credentials.yml"), *self.rasa_args()]
-        self.procs["rasa"] = subprocess.Popen(cmd, cwd=REPO, env=base_env(**self.extra_env), stdout=log.open("w"),
+        # DATABASE_URL: the channels' replay protection lives in the account store
+        env = base_env(DATABASE_URL=self.database_url, **self.extra_env)
+        self.procs["rasa"] = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log.open("w"),
                                               stderr=subprocess.STDOUT)
         wait_until(self.status_url(), self.procs["rasa"], log)
 
