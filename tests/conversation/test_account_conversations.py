@@ -96,7 +96,7 @@ def test_export_then_delete_an_account_after_confirmation(servers):
     assert servers.say_text(me, "/deny") == "OK — nothing was deleted."
     assert "Initech" in servers.say_text(me, "list my accounts")
     servers.say_text(me, "delete the Initech account")
-    assert servers.say_text(me, "yes") == "Deleted Initech and everything recorded about it."
+    assert servers.say_text(me, "yes").startswith("Done — the account is deleted with everything recorded about it")
     assert "Initech" not in servers.say_text(me, "list my accounts")
 
 
@@ -106,5 +106,5 @@ def test_delete_a_person_in_chinese(servers):
     servers.say_text(me, "远东物流的赵敏是采购经理，支持我们")
     ask = servers.say_text(me, "删除赵敏的所有个人信息")
     assert ask.startswith("要删除赵敏（远东物流）")
-    assert servers.say_text(me, "/affirm").startswith("已删除赵敏")  # the "确认删除" button
+    assert servers.say_text(me, "/affirm").startswith("已删除：这位人员")  # the "确认删除" button
     assert "赵敏" not in servers.say_text(me, "远东物流的权力地图")
