@@ -127,8 +127,14 @@ def same_origin(request: Any) -> bool:
 
 
 def declares_json(request: Any) -> bool:
-    kind = str(request.headers.get("content-type", "")).split(";", 1)[0].strip().lower()
-    return kind in JSON_TYPES
+    kinds = request.headers.getall("content-type", [])
+    return len(kinds) == 1 and str(kinds[0]).split(";", 1)[0].strip().lower() in JSON_TYPES
+
+
+def origin_form(request: Any) -> bool:
+    """The request target is a path ("/webhooks/…"), not an absolute URL that names another host."""
+    raw = getattr(request, "raw_url", b"") or b""
+    return raw.startswith(b"/")
 
 
 def _has_body(request: Any) -> bool:
@@ -158,7 +164,7 @@ def refuse(request: Any, door: str) -> Optional[HTTPResponse]:
         name = "REST_CHANNEL_TOKEN" if door == REST_DOOR else "RASA_API_TOKEN"
         return response.json({"error": f"this endpoint serves this machine only; set {name} and send "
                                        "'Authorization: Bearer <token>' to use it from elsewhere"}, status=403)
-    if not host_allowed(request):
+    if not host_allowed(request) or not origin_form(request):
         logger.warning("%s request for a host name that is not this machine refused", door)
         return response.json({"error": "unknown Host; add it to ALLOWED_HOSTS"}, status=403)
     if not same_origin(request):
@@ -169,14 +175,36 @@ def refuse(request: Any, door: str) -> Optional[HTTPResponse]:
     return None
 
 
+def refuse_parse(request: Any) -> Optional[HTTPResponse]:
+    """A 400/413 for a `/model/parse` body that is not ``{"text": <a message>}`` (Rasa answered those with 500)."""
+    from bot.channels.limits import invalid_unicode, max_message_chars, too_deep
+
+    try:
+        body = request.json
+    except Exception:  # noqa: BLE001 - sanic's InvalidUsage for bad JSON, RecursionError for absurd nesting
+        body = None
+    if not isinstance(body, dict) or too_deep(body) or not isinstance(body.get("text"), str) \
+            or invalid_unicode(body):
+        return response.json({"error": "send {\"text\": \"<the message>\"} as valid Unicode JSON"}, status=400)
+    if len(body["text"]) > max_message_chars():
+        return response.json({"error": f"the text is longer than {max_message_chars()} characters"}, status=413)
+    return None
+
+
+#: no request body the bot takes is anywhere near this (a message is at most 5,000 characters)
+MAX_REQUEST_BYTES = 2 * 1024 * 1024
+
+
 def install(app: Any) -> None:
-    """Guards the Rasa app's HTTP API (every path outside /webhooks/ and /socket.io/)."""
+    """Guards the Rasa app's HTTP API (every path outside /webhooks/ and /socket.io/) and caps request bodies."""
+    app.config.REQUEST_MAX_SIZE = MAX_REQUEST_BYTES
 
     async def guard_api(request: Any) -> Optional[HTTPResponse]:
         if NOT_GUARDED.match(request.path):
             return None
         if request.method == "OPTIONS":  # no CORS preflight is ever granted
             return response.empty(status=403)
-        return refuse(request, API_DOOR)
+        return refuse(request, API_DOOR) or (refuse_parse(request) if request.path.rstrip("/") == "/model/parse"
+                                              else None)
 
     app.register_middleware(guard_api, "request")

@@ -3,7 +3,8 @@
 Channels that know a workspace (our Slack, WeCom and signed web-widget channels)
 put a verified ``identity`` into the message metadata; everything else (REST,
 the anonymous web page, the shell) makes each sender their own team, unless
-`DEFAULT_TEAM` names one shared team for a single-team deployment.
+`DEFAULT_TEAM` names one shared team for a single-team deployment (REST and the shell only:
+an anonymous web visitor is always their own team).
 """
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from typing import Any, Dict, Optional
 # Channels whose input code writes `metadata["identity"]` itself from a verified
 # request; metadata from any other channel is client-controlled and ignored.
 TRUSTED_IDENTITY_CHANNELS = frozenset({"slack", "wecom", "web"})
+
+#: Channels whose unverified senders join `DEFAULT_TEAM` when it is set (this machine or a trusted back end)
+SHARED_TEAM_CHANNELS = frozenset({"rest", "cmdline"})
 
 #: Conversation ids of the other channels begin with these (``slack:T1:U2``, ``wecom:corp:user``,
 #: ``web:team:user``, ``web-anon:<nonce>``). A REST sender id, which the client picks, may not:
@@ -49,7 +53,9 @@ def caller_from(sender_id: str, channel: Optional[str], metadata: Optional[Dict[
         if team and user:
             return Caller(team_key=_fit(f"{channel}:{team}", f"{channel}:"),
                           user_key=_fit(f"{channel}:{team}:{user}", f"{channel}:"), channel=channel)
-    shared = os.environ.get("DEFAULT_TEAM")
+    # The shared team is for a single-team deployment's own back end (REST, the terminal): an
+    # anonymous web visitor, who anyone on the internet can be, is always a team of their own.
+    shared = os.environ.get("DEFAULT_TEAM") if channel in SHARED_TEAM_CHANNELS else None
     team_key = _fit(f"team:{shared}", "team:") if shared else _fit(f"solo:{sender_id}", "solo:")
     return Caller(team_key=team_key, user_key=_fit(f"sender:{sender_id}", "sender:"), channel=channel)
 
@@ -66,3 +72,9 @@ def _fit(key: str, prefix: str) -> str:
     if len(key) <= MAX_KEY_CHARS and "\x00" not in key:
         return key
     return f"{prefix.rstrip(':')}#sha256:{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()}"
+
+
+def log_name(sender_id: Any) -> str:
+    """How logs name a conversation: a short hash, since channel user ids are often people's names."""
+    raw = sender_id if isinstance(sender_id, str) else repr(sender_id)
+    return "conv-" + hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:12]

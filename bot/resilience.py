@@ -62,6 +62,8 @@ import weakref
 from dataclasses import dataclass
 from typing import Any, Iterator, Optional
 
+from bot.identity import log_name
+
 logger = logging.getLogger(__name__)
 
 #: Rasa versions the patch was checked against (major.minor).
@@ -86,7 +88,7 @@ class TrackerStoreUnavailable(RuntimeError):
     """The tracker store failed to load (``stage="load"``) or save (``"save"``) a conversation."""
 
     def __init__(self, stage: str, sender_id: str, cause: BaseException) -> None:
-        super().__init__(f"tracker store {stage} failed for {sender_id}: {type(cause).__name__}")
+        super().__init__(f"tracker store {stage} failed for {log_name(sender_id)}: {type(cause).__name__}")
         self.stage = stage
 
 
@@ -289,11 +291,11 @@ def _log_late_outcome(name: str, sender: str, started: float, kept: bool, task: 
         return
     error = task.exception()
     if error is None:
-        logger.warning("action '%s' for %s finished late, %.1f s after it was called%s", name, sender,
+        logger.warning("action '%s' for %s finished late, %.1f s after it was called%s", name, log_name(sender),
                        time.monotonic() - started, "; its result is kept for a repeat of the same message"
                        if kept else "; its events are dropped")
     else:
-        logger.warning("action '%s' for %s failed late: %s", name, sender, type(error).__name__)
+        logger.warning("action '%s' for %s failed late: %s", name, log_name(sender), type(error).__name__)
 
 
 def _fresh(events: list[Any]) -> list[Any]:
@@ -376,7 +378,7 @@ async def _resilient_run(self: Any, output_channel: Any, nlg: Any, tracker: Any,
             # still running: wait for it again rather than run the action a second time
             task, started = late.task, late.started
         elif not late.task.cancelled() and late.task.exception() is None:
-            logger.info("action '%s' for %s: using the late result of the previous attempt", name, tracker.sender_id)
+            logger.info("action '%s' for %s: using the late result of the previous attempt", name, log_name(tracker.sender_id))
             return _fresh(late.task.result())
     if task is None:
         task = asyncio.ensure_future(_original_run(self, output_channel, nlg, tracker, domain))
@@ -387,10 +389,10 @@ async def _resilient_run(self: Any, output_channel: Any, nlg: Any, tracker: Any,
         raise  # a form rejecting the message: Rasa's normal flow
     except asyncio.TimeoutError:
         if task.done():  # the HTTP request itself timed out: no late result to wait for
-            logger.error("action '%s' for %s timed out", name, tracker.sender_id)
+            logger.error("action '%s' for %s timed out", name, log_name(tracker.sender_id))
         else:
             logger.error("action '%s' for %s: no answer after %.1f s (timeout %.0f s; Rasa's event loop was busy "
-                         "%.1f s of that, allowance %.0f s); the rep is asked to try again", name, tracker.sender_id,
+                         "%.1f s of that, allowance %.0f s); the rep is asked to try again", name, log_name(tracker.sender_id),
                          time.monotonic() - now, timeout, loop_lag_total() - _lag_at_call.get(id(task), 0.0),
                          busy_allowance())
             if started == now:  # first time this call ran late
@@ -418,7 +420,7 @@ async def _strict_retrieve(self: Any, sender_id: str) -> Any:
     try:
         return await self._tracker_store.retrieve(sender_id)
     except Exception as exc:  # noqa: BLE001 - any database error
-        logger.error("tracker store: loading the conversation of %s failed (%s)", sender_id, type(exc).__name__)
+        logger.error("tracker store: loading the conversation of %s failed (%s)", log_name(sender_id), type(exc).__name__)
         raise TrackerStoreUnavailable("load", sender_id, exc) from exc
 
 
@@ -427,7 +429,7 @@ async def _strict_save(self: Any, tracker: Any) -> None:
     try:
         await self._tracker_store.save(tracker)
     except Exception as exc:  # noqa: BLE001
-        logger.error("tracker store: saving the conversation of %s failed (%s)", tracker.sender_id,
+        logger.error("tracker store: saving the conversation of %s failed (%s)", log_name(tracker.sender_id),
                      type(exc).__name__)
         raise TrackerStoreUnavailable("save", tracker.sender_id, exc) from exc
 

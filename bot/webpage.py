@@ -82,6 +82,8 @@ def make_handler(rasa_url: str, token_issuer=None):  # noqa: ANN001, ANN201
 
     class Handler(SimpleHTTPRequestHandler):
         server_version = "sales-coach-web"
+        # a connection that never finishes its request does not keep a thread for ever
+        timeout = float(os.environ.get("WEB_CONNECTION_TIMEOUT", "30"))
         sys_version = ""
 
         def __init__(self, *args, **kwargs):  # noqa: ANN002, ANN003

@@ -72,6 +72,8 @@ class MemoryDedupe:
 class SqlDedupe:
     """Keys as rows of ``seen_keys`` in the account store (`bot.store.db`), purged when expired."""
 
+    WAIT_SECONDS = 1.0
+
     def __init__(self, session_factory: Any = None, prefix: str = "") -> None:
         self._factory = session_factory
         self.prefix = prefix
@@ -103,13 +105,17 @@ class SqlDedupe:
         return True
 
     async def first_seen(self, key: str, ttl: int) -> bool:
+        """This process's memory first (it also holds what was seen while the database was locked), then
+        the database, waited on for at most `WAIT_SECONDS` so a webhook still answers inside Slack's 3 s."""
         key = _fit(self.prefix + key)
+        if not await self.fallback.first_seen(key, ttl):
+            return False
         try:
-            return await asyncio.to_thread(self._first_seen, key, ttl)
-        except Exception as exc:  # noqa: BLE001 - database down: degrade, don't lose the message
+            return await asyncio.wait_for(asyncio.to_thread(self._first_seen, key, ttl), self.WAIT_SECONDS)
+        except Exception as exc:  # noqa: BLE001 - database down or locked: degrade, don't lose the message
             logger.warning("replay protection: the database is unavailable (%s); using this process's memory",
-                           type(exc).__name__)
-            return await self.fallback.first_seen(key, ttl)
+                           type(exc).__name__ or "timeout")
+            return True
 
     async def close(self) -> None:
         await self.fallback.close()

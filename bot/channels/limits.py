@@ -1,6 +1,7 @@
 """Limits every channel applies to what a rep sends before Rasa sees it."""
 from __future__ import annotations
 
+import json
 import os
 from typing import Any, Optional
 
@@ -9,6 +10,9 @@ from bot.language import detect, without_nul
 
 #: how deep a JSON body may nest before it is refused (Slack sends 5 or 6 levels)
 MAX_JSON_DEPTH = 64
+#: client-sent message metadata (a page name, a locale) larger than this is refused: Rasa keeps it
+#: with every event of the turn, several times over
+MAX_METADATA_BYTES = 8192
 
 
 def max_message_chars() -> int:
@@ -54,6 +58,38 @@ def too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
         elif isinstance(item, list):
             stack.extend((v, depth + 1) for v in item)
     return False
+
+
+def metadata_refused(metadata: Any) -> bool:
+    """Client-sent metadata that is not valid Unicode, nests too deep or is over `MAX_METADATA_BYTES`."""
+    if metadata is None:
+        return False
+    if invalid_unicode(metadata) or too_deep(metadata, 16):
+        return True
+    try:
+        return len(json.dumps(metadata, ensure_ascii=False).encode("utf-8")) > MAX_METADATA_BYTES
+    except (TypeError, ValueError):
+        return True
+
+
+class PacketJson:
+    """The JSON codec socket.io decodes packets with: a packet nested too deep, holding an integer over
+    Python's digit limit or not JSON at all becomes the event `UNREADABLE_EVENT` (answered politely)
+    instead of an exception with a traceback in the log."""
+
+    UNREADABLE_EVENT = "unreadable_packet"
+
+    @staticmethod
+    def dumps(*args: Any, **kwargs: Any) -> str:
+        return json.dumps(*args, **kwargs)
+
+    @staticmethod
+    def loads(text: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            data = json.loads(text, *args, **kwargs)
+        except (RecursionError, ValueError, TypeError):
+            return [PacketJson.UNREADABLE_EVENT]
+        return [PacketJson.UNREADABLE_EVENT] if too_deep(data, 64) else data
 
 
 def unreadable_reply(text: str = "") -> str:

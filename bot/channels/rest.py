@@ -28,7 +28,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import http_guard
-from bot.channels.limits import clean, invalid_unicode, refusal, too_deep
+from bot.channels.limits import MAX_METADATA_BYTES, clean, invalid_unicode, metadata_refused, refusal, too_deep
 from bot.identity import sender_reserved
 
 logger = logging.getLogger(__name__)
@@ -64,6 +64,9 @@ class RestChannel(RestInput):
                 return response.json({"error": "'sender' and 'message' must be strings"}, status=400)
             if invalid_unicode(sender) or invalid_unicode(body.get("metadata")):
                 return response.json({"error": "'sender' and 'metadata' must be valid Unicode text"}, status=400)
+            if metadata_refused(body.get("metadata")):
+                return response.json({"error": f"'metadata' must be at most {MAX_METADATA_BYTES} bytes of JSON, "
+                                               "nested at most 16 deep"}, status=400)
             if len(sender) > 200:
                 return response.json({"error": "'sender' is longer than 200 characters"}, status=400)
             if sender_reserved(sender):

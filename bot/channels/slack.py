@@ -298,7 +298,8 @@ class SlackOutput(SlackBot):
             await self.client.chat_postMessage(channel=channel, **kwargs)
         except SlackApiError as exc:
             logger.error("Slack chat.postMessage failed: %s", exc.response.get("error"))
-            raise
+        except Exception as exc:  # noqa: BLE001 - Slack unreachable: the turn is still saved 
+            logger.error("Slack chat.postMessage failed (%s)", type(exc).__name__)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         for part in chunks(text or "", MESSAGE_TEXT_LIMIT):
@@ -329,7 +330,8 @@ class SlackOutput(SlackBot):
                                               thread_ts=self.thread_id)
         except SlackApiError as exc:
             logger.error("Slack file upload failed: %s", exc.response.get("error"))
-            raise
+        except Exception as exc:  # noqa: BLE001 - Slack unreachable: the turn is still saved
+            logger.error("Slack file upload failed (%s)", type(exc).__name__)
 
     async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
         allowed = {k: v for k, v in json_message.items() if k in {"text", "blocks", "attachments", "unfurl_links"}}

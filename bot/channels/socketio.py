@@ -5,7 +5,8 @@ name ``web``). Two kinds of sockets:
 
 * **Signed**: the host page's server mints a short-lived JWT for its logged-in
   user (``sub`` = user, ``team`` = team; HS256 with ``WEB_JWT_SECRET`` or RS256
-  checked with ``WEB_JWT_PUBLIC_KEY``; ``exp`` required, ``aud``/``iss`` checked
+  checked with ``WEB_JWT_PUBLIC_KEY``; ``exp`` required and at most ``WEB_JWT_MAX_LIFETIME`` seconds (24 h) ahead,
+  ``aud``/``iss`` checked
   when ``WEB_JWT_AUDIENCE``/``WEB_JWT_ISSUER`` are set) and the widget passes it
   as ``auth={"token": ...}`` on connect. A bad or expired token is refused. The
   conversation id is ``web:<team>:<user>`` and every message carries
@@ -37,6 +38,7 @@ import logging
 import os
 import re
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,14 +52,24 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
+from socketio.packet import Packet
 from socketio.exceptions import ConnectionRefusedError as Refused
 
 from bot import REPO_DIR
-from bot.channels.limits import clean, invalid_unicode, too_long_reply, unreadable_reply
+from bot.channels.limits import (
+    MAX_METADATA_BYTES,
+    PacketJson,
+    clean,
+    invalid_unicode,
+    metadata_refused,
+    too_long_reply,
+    unreadable_reply,
+)
 
 logger = logging.getLogger(__name__)
 
 MAX_TOKEN_CHARS = 8192
+DEFAULT_MAX_LIFETIME_SECONDS = 24 * 3600
 MAX_CLAIM_CHARS = 128
 DEFAULT_LEEWAY_SECONDS = 10
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -107,7 +119,8 @@ class TokenVerifier:
 
     def __init__(self, secret: Optional[str] = None, public_key: Optional[str] = None,
                  audience: Optional[str] = None, issuer: Optional[str] = None,
-                 leeway: float = DEFAULT_LEEWAY_SECONDS) -> None:
+                 leeway: float = DEFAULT_LEEWAY_SECONDS, max_lifetime: float = DEFAULT_MAX_LIFETIME_SECONDS) -> None:
+        self.max_lifetime = max_lifetime
         self.secret = secret or None
         self.public_key = public_key or None
         self.audience = audience or None
@@ -119,7 +132,8 @@ class TokenVerifier:
         return cls(secret=os.environ.get("WEB_JWT_SECRET"),
                    public_key=_load_public_key(os.environ.get("WEB_JWT_PUBLIC_KEY")),
                    audience=os.environ.get("WEB_JWT_AUDIENCE"), issuer=os.environ.get("WEB_JWT_ISSUER"),
-                   leeway=float(os.environ.get("WEB_JWT_LEEWAY", DEFAULT_LEEWAY_SECONDS)))
+                   leeway=float(os.environ.get("WEB_JWT_LEEWAY", DEFAULT_LEEWAY_SECONDS)),
+                   max_lifetime=float(os.environ.get("WEB_JWT_MAX_LIFETIME", DEFAULT_MAX_LIFETIME_SECONDS)))
 
     @property
     def configured(self) -> bool:
@@ -145,6 +159,9 @@ class TokenVerifier:
                                 leeway=self.leeway, options={"require": ["exp", "sub"]})
         except jwt.PyJWTError as exc:
             raise TokenError(str(exc)) from exc
+        expires = claims.get("exp")
+        if not isinstance(expires, (int, float)) or expires - time.time() > self.max_lifetime + self.leeway:
+            raise TokenError("token lives longer than WEB_JWT_MAX_LIFETIME")  # a leaked token must not last years
         user, team = claims.get("sub"), claims.get("team")
         for label, value in (("sub", user), ("team", team)):
             if not isinstance(value, str) or not value.strip() or len(value) > MAX_CLAIM_CHARS \
@@ -257,6 +274,20 @@ class WebOutput(SocketIOOutput):
         await self._send_message(recipient_id, json_message)
 
 
+class _SafePacket(Packet):
+    """socket.io packets decoded with `PacketJson` (an unreadable packet becomes a polite reply)."""
+
+    json = PacketJson
+
+
+def _utf8(body: Optional[bytes]) -> bool:
+    try:
+        (body or b"").decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 class _WebBlueprint(SocketBlueprint):
     """Attaches socket.io and lets engine.io alone answer CORS for the socket.io path.
 
@@ -267,13 +298,16 @@ class _WebBlueprint(SocketBlueprint):
     def register(self, app: Sanic, options: dict[str, Any]) -> None:
         path = "/" + self.ctx.socketio_path.strip("/")
 
-        async def socketio_cors_by_engineio(request: Request) -> None:
+        async def socketio_cors_by_engineio(request: Request) -> Optional[HTTPResponse]:
             if request.path == path or request.path.startswith(path + "/"):
+                if request.method == "POST" and not _utf8(request.body):  # engine.io would log a traceback
+                    return response.text("the body is not UTF-8", status=400)
                 try:
                     from sanic_cors.core import SANIC_CORS_EVALUATED
                 except ImportError:  # pragma: no cover - sanic-cors always comes with rasa
-                    return
+                    return None
                 setattr(request.ctx, SANIC_CORS_EVALUATED, True)
+            return None
 
         app.register_middleware(socketio_cors_by_engineio, "request")
         super().register(app, options)
@@ -323,7 +357,8 @@ class WebInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         cors: Any = "*" if self.origins == ["*"] else self.origins
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=cors, cors_credentials=False)
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=cors, cors_credentials=False,
+                          serializer=_SafePacket)  # not json=: engine.io relies on the stock codec's errors
         bp = _WebBlueprint(sio, self.socketio_path, "web_webhook", __name__)
         self.sio = sio
         namespace = self.namespace
@@ -392,6 +427,11 @@ class WebInput(SocketIOInput):
                 await sio.save_session(sid, session, namespace=namespace)
             await sio.emit("session_confirm", session["session_id"], room=sid, namespace=namespace)
 
+        @sio.on(PacketJson.UNREADABLE_EVENT, namespace=namespace)
+        async def unreadable(sid: str, *_: Any) -> None:
+            logger.info("web socket %s: a packet that is not readable JSON was answered politely", sid)
+            await sio.emit(self.bot_message_evt, {"text": unreadable_reply()}, room=sid, namespace=namespace)
+
         @sio.on(self.user_message_evt, namespace=namespace)
         async def handle_message(sid: str, data: Any) -> None:
             if not isinstance(data, dict):
@@ -415,10 +455,12 @@ class WebInput(SocketIOInput):
             metadata = data.get(self.metadata_key) or {}
             if isinstance(metadata, str):
                 try:
-                    metadata = json.loads(metadata)
-                except ValueError:
+                    metadata = json.loads(metadata) if len(metadata) <= MAX_METADATA_BYTES else {}
+                except (ValueError, RecursionError):
                     metadata = {}
             metadata = {k: v for k, v in metadata.items() if k != "identity"} if isinstance(metadata, dict) else {}
+            if metadata_refused(metadata) and not invalid_unicode(metadata):
+                metadata = {}  # too big or too deep: dropped (it is optional); the message itself goes on
             if session.get("signed"):
                 metadata["identity"] = dict(session["identity"])
 

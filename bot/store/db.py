@@ -36,11 +36,29 @@ def lock_timeout() -> float:
     return value if value > 0 else DEFAULT_LOCK_TIMEOUT
 
 
+def _private_file(url: str) -> None:
+    """The SQLite file (and its WAL) readable and writable by this user only: accounts are confidential,
+    and another local user holding a read lock could stall every write."""
+    path = url.split("///", 1)[1] if "///" in url else ""
+    if not path or path.startswith(":memory:") or path.startswith("file:"):
+        return
+    path = path.split("?", 1)[0]
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+        for name in (path, path + "-wal", path + "-shm", path + "-journal"):
+            if os.path.exists(name):
+                os.chmod(name, 0o600)
+    except OSError:  # a directory that does not exist yet, or not ours: SQLite reports it
+        pass
+
+
 def make_engine(url: str) -> Engine:
     """Creates an engine; SQLite gets foreign keys and WAL; every database a lock timeout (`lock_timeout`)."""
     wait = lock_timeout()
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": wait, "check_same_thread": False}, future=True)
+        _private_file(url)
+        engine = create_engine(url, connect_args={"timeout": wait, "check_same_thread": False}, future=True,
+                               hide_parameters=True)  # no account data in logged errors
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - trivial
@@ -50,7 +68,8 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, future=True)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, future=True,
+                           hide_parameters=True)
     if engine.dialect.name == "postgresql":
 
         @event.listens_for(engine, "connect")

@@ -80,13 +80,39 @@ def _pattern(forms: tuple[str, ...], case_sensitive: frozenset[str]) -> re.Patte
 
 
 def _replace(pattern: re.Pattern[str], item: Any) -> Any:
+    """`item` with the pattern replaced in every string value (never in a key: keys are structure)."""
     if isinstance(item, str):
         return pattern.sub(MARK, item)
     if isinstance(item, dict):
-        return {_replace(pattern, k) if isinstance(k, str) else k: _replace(pattern, v) for k, v in item.items()}
+        return {k: _replace(pattern, v) for k, v in item.items()}
     if isinstance(item, list):
         return [_replace(pattern, v) for v in item]
     return item
+
+
+#: where a Rasa event holds what was said, by event type: only these parts are rewritten, so an
+#: event's type, an action's or a slot's name, timestamps and the rest of its structure never change
+#: (a contact named "event" or "user" must not break the conversation history)
+_SAID = {"user": ("text", "metadata"), "bot": ("text", "data"), "slot": ("value",)}
+
+
+def _erase_event(pattern: re.Pattern[str], event: Any) -> Any:
+    if not isinstance(event, dict) or event.get("event") not in _SAID:
+        return event
+    out = dict(event)
+    for key in _SAID[event["event"]]:
+        if key in out:
+            out[key] = _replace(pattern, out[key])
+    parse = out.get("parse_data")
+    if event["event"] == "user" and isinstance(parse, dict):
+        parse = dict(parse)
+        if isinstance(parse.get("text"), str):
+            parse["text"] = pattern.sub(MARK, parse["text"])
+        if isinstance(parse.get("entities"), list):
+            parse["entities"] = [{**e, "value": _replace(pattern, e.get("value"))} if isinstance(e, dict) else e
+                                 for e in parse["entities"]]
+        out["parse_data"] = parse
+    return out
 
 
 def name_pattern(names: Sequence[str]) -> re.Pattern[str] | None:
@@ -105,7 +131,7 @@ def erase(value: Any, names: Sequence[str]) -> Any:
 def _engine(url: str) -> Any:
     from sqlalchemy import create_engine
 
-    return create_engine(url, future=True)
+    return create_engine(url, future=True, hide_parameters=True)
 
 
 def erase_from_conversations(conversation_ids: Sequence[str], names: Sequence[str],
@@ -133,7 +159,7 @@ def erase_from_conversations(conversation_ids: Sequence[str], names: Sequence[st
                     value = json.loads(data or "null")
                 except ValueError:
                     continue
-                new = _replace(pattern, value)
+                new = _erase_event(pattern, value)
                 if new != value:
                     conn.execute(update(events).where(events.c.id == row_id).values(data=json.dumps(new)))
                     changed += 1

@@ -58,3 +58,11 @@ def test_other_channels_conversation_ids_are_reserved(sender):
 @pytest.mark.parametrize("sender", ["rep-1", "T123:U456", "sha256:abc", "me@example.com", "webber", "slacker:1"])
 def test_ordinary_sender_ids_are_not_reserved(sender):
     assert not sender_reserved(sender)
+
+
+def test_the_shared_team_is_never_open_to_anonymous_web_visitors(monkeypatch):
+    monkeypatch.setenv("DEFAULT_TEAM", "acme")
+    assert caller_from("rep-1", "rest", {}).team_key == "team:acme"
+    assert caller_from("me", "cmdline", {}).team_key == "team:acme"
+    assert caller_from("web-anon:abc", "web", {}).team_key == "solo:web-anon:abc"
+    assert caller_from("x", "socketio", {}).team_key == "solo:x"

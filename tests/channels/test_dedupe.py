@@ -100,3 +100,26 @@ def test_the_environment_picks_redis_with_the_database_behind_it(monkeypatch):
     assert isinstance(chosen, RedisDedupe) and isinstance(chosen.fallback, SqlDedupe)
     monkeypatch.delenv("REDIS_URL")
     assert isinstance(dedupe_from_env("wecom:"), SqlDedupe)
+
+
+async def test_a_key_seen_while_the_database_was_locked_is_still_refused_once_it_is_free(sqlite_url, tmp_path):
+    """Attacker's pass: a replay sent after a short lock was accepted a second time, because only the
+    database was asked once it was back. This process's memory is asked first now."""
+    import sqlite3
+
+    from bot.store.migrate import upgrade
+
+    upgrade(sqlite_url)
+    store = SqlDedupe(make_session_factory(sqlite_url), prefix="slack:")
+    store.WAIT_SECONDS = 0.3
+    locker = sqlite3.connect(sqlite_url.split("///", 1)[1], timeout=0)
+    locker.execute("BEGIN IMMEDIATE")  # another writer holds the database
+    try:
+        assert await store.first_seen("event:EvLock", 300)        # handled: a lost message is worse
+        assert not await store.first_seen("event:EvLock", 300)    # a replay during the lock: dropped
+    finally:
+        locker.rollback()
+        locker.close()
+    await asyncio.sleep(0.2)
+    assert not await store.first_seen("event:EvLock", 300)        # ...and after it
+    assert await store.first_seen("event:EvOther", 300)

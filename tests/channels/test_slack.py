@@ -72,6 +72,7 @@ class FakeSlack:
         self.calls: list[dict[str, Any]] = []
         self.uploaded: dict[str, bytes] = {}
         self.pending: dict[str, dict[str, Any]] = {}
+        self.unreachable_channels: set[str] = set()   # chat.postMessage to these: the connection drops
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -131,6 +132,9 @@ class FakeSlack:
             return web.json_response({"ok": True, "url": "https://acme.slack.com/", "team": "Acme", "user": "coach",
                                       "team_id": "T0ACME", "user_id": "U0BOT", "bot_id": "B0BOT"})
         if method == "chat.postMessage":
+            if params.get("channel") in self.unreachable_channels:
+                request.transport.close()  # as if Slack could not be reached
+                return web.Response(status=503)
             if not params.get("channel") or not (params.get("text") or params.get("blocks")):
                 return web.json_response({"ok": False, "error": "invalid_arguments"})
             return web.json_response({"ok": True, "channel": params["channel"], "ts": f"{time.time():.6f}",
@@ -877,6 +881,25 @@ def test_e2e_a_retried_event_gets_one_reply(slack_e2e):
     posts = slack_e2e.fake.posts(channel=dm)
     assert len(slack_e2e.user_turns(f"slack:{team}:{user}")) == 1
     assert text_of(posts).count("Saved: new account Umbrella") == 1
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_e2e_when_slack_cannot_be_reached_the_turn_is_still_saved(slack_e2e):
+    """Attacker's pass: the account was written but, the reply failing, the conversation turn was lost."""
+    team, user, dm = uid("T"), uid("U"), uid("D")
+    slack_e2e.fake.unreachable_channels.add(dm)
+    try:
+        assert slack_e2e.send(event_body("Add account Offline Corp, banking", team=team, user=user, channel=dm)) == 200
+        sender = f"slack:{team}:{user}"
+        wait_for(lambda: [e for e in slack_e2e.tracker(sender).get("events", []) if e.get("event") == "bot"],
+                 what="the saved turn")
+        bot_texts = [e.get("text") or "" for e in slack_e2e.tracker(sender)["events"] if e.get("event") == "bot"]
+        assert any("Offline Corp" in t for t in bot_texts)
+    finally:
+        slack_e2e.fake.unreachable_channels.discard(dm)
+    _, replies = slack_e2e.say("list my accounts", team=team, user=user, channel=dm)
+    assert "Offline Corp" in text_of(replies)
 
 
 @pytest.mark.model

@@ -67,6 +67,7 @@ def test_sender_ids_cannot_collide() -> None:
 @pytest.mark.parametrize("token", [
     hs_token(exp=int(time.time()) - 120),           # expired
     hs_token(exp=None),                              # no expiry
+    hs_token(exp=int(time.time()) + 30 * 365 * 86400),  # 30 years ahead: over WEB_JWT_MAX_LIFETIME
     hs_token(sub=None),                              # no user
     hs_token(team=None),                             # no team
     hs_token(team=""),
@@ -83,6 +84,13 @@ def test_sender_ids_cannot_collide() -> None:
 def test_bad_tokens_are_rejected(token: Any) -> None:
     with pytest.raises(TokenError):
         TokenVerifier(secret=SECRET).verify(token)
+
+
+def test_a_token_may_live_as_long_as_the_configured_maximum() -> None:
+    verifier = TokenVerifier(secret=SECRET, max_lifetime=3600)
+    assert verifier.verify(hs_token(exp=int(time.time()) + 3500)).user == "alice"
+    with pytest.raises(TokenError):
+        verifier.verify(hs_token(exp=int(time.time()) + 7200))
 
 
 def test_audience_and_issuer_are_checked_when_configured() -> None:
@@ -507,3 +515,65 @@ async def test_text_that_is_not_valid_unicode_gets_a_polite_reply_and_the_server
     finally:
         await probe.close()
     assert [e["text"] for e in user_events(await tracker(rasa_web, sender))] == [f"Add account {name}"]
+
+
+class RawPolling:
+    """engine.io polling by hand, to send packets no socket.io client would build."""
+
+    def __init__(self, servers: WebServers) -> None:
+        import json
+
+        self.base = f"{servers.rasa_url}/socket.io/?EIO=4&transport=polling"
+        status, body = self.request("GET", self.base)
+        assert status == 200, body[:200]
+        self.sid = json.loads(body[1:].split(b"\x1e")[0])["sid"]
+        self.url = f"{self.base}&sid={self.sid}"
+        assert self.request("POST", self.url, b"40")[0] == 200
+        self.request("GET", self.url)  # the connect acknowledgement
+
+    @staticmethod
+    def request(method: str, url: str, body: Optional[bytes] = None) -> tuple[int, bytes]:
+        req = urllib.request.Request(url, data=body, method=method, headers={"Content-Type": "text/plain;charset=UTF-8"})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read()
+
+    def bot_texts(self) -> list[str]:
+        import json
+
+        texts: list[str] = []
+        deadline = time.time() + 60
+        while not texts and time.time() < deadline:
+            status, body = self.request("GET", self.url)
+            assert status == 200
+            for packet in body.split(b"\x1e"):
+                if packet == b"2":
+                    self.request("POST", self.url, b"3")
+                elif packet.startswith(b"42"):
+                    event = json.loads(packet[2:])
+                    if event[0] == "bot_uttered":
+                        texts.append(event[1].get("text", ""))
+        return texts
+
+
+@pytest.mark.parametrize("packet", [
+    b'42["user_uttered",' + b"[" * 100_000 + b"]" * 100_000 + b"]",             # nested past Python's recursion limit
+    b'42["user_uttered",{"message":"hi","metadata":{"x":' + b"9" * 5000 + b"}}]",  # an integer over the digit limit
+    b'42["user_uttered",{"message":"hi"',                                          # cut off
+], ids=["nested", "huge-integer", "cut-off"])
+def test_an_unreadable_packet_gets_the_polite_reply_not_a_traceback(rasa_web: WebServers, packet: bytes) -> None:
+    """Attacker's pass: such packets ended in an unhandled exception with its traceback, and no reply."""
+    raw = RawPolling(rasa_web)
+    assert raw.request("POST", raw.url, packet)[0] == 200
+    assert raw.bot_texts() == [i18n.render("message_unreadable", "en")]
+    assert raw.request("POST", raw.url, b'42["user_uttered",{"message":"hi"}]')[0] == 200
+    assert raw.bot_texts()  # the socket still works
+
+
+def test_a_body_that_is_not_utf8_is_a_400(rasa_web: WebServers) -> None:
+    raw = RawPolling(rasa_web)
+    assert raw.request("POST", raw.url, b'42["user_uttered",{"message":"hi \xff\xfe"}]')[0] == 400
+    assert raw.request("POST", raw.url, b'42["user_uttered",{"message":"hi"}]')[0] == 200
+    assert raw.bot_texts()
