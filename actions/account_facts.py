@@ -1,7 +1,8 @@
 """Saving account facts after a form, and reading them back."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+import json
+from typing import Any, Dict, List, Optional, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -14,6 +15,7 @@ from actions.context import (
     entities_of,
     first,
     mentions_person_pronoun,
+    payload,
     person_from_context,
     reconcile_entities,
     user_messages_since_form,
@@ -28,6 +30,7 @@ from actions.slots import (
 )
 from bot import charts, i18n
 from bot.capture import Captured, capture
+from bot.resolve import person_shaped
 from bot.store import Account, InvalidFact, Stakeholder, TeamScope
 
 
@@ -89,12 +92,19 @@ class SaveFactsAction(SalesAction):
 
     form = ""
     intent = ""
+    #: set when a message the NLU read as a bare answer is saved as these facts (no form ran)
+    from_latest_message = False
+    #: set when the rep picked the account for facts held back by `ask_account_first`: (messages, account)
+    preset: Optional[Tuple[List[Dict[str, Any]], str]] = None
 
     def on_failure(self, tracker: Tracker) -> List[EventType]:
         return _clear_form()
 
     async def act(self, reply: Reply, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        messages = user_messages_since_form(tracker, self.form)
+        messages = ([tracker.latest_message] if self.from_latest_message
+                    else user_messages_since_form(tracker, self.form))
+        if self.preset:
+            messages = self.preset[0]
         trigger_text = (messages[0].get("text") if messages else None) or tracker.latest_message.get("text") or ""
         person_name = tracker.get_slot(SLOT_FORM_PERSON)
         who = caller(tracker)
@@ -102,15 +112,35 @@ class SaveFactsAction(SalesAction):
             entities = [e for m in messages
                         for e in reconcile_entities(scope, m.get("entities") or [], m.get("text"))]
             account_name = tracker.get_slot(SLOT_FORM_ACCOUNT) or first(entities, "account")
+            if self.from_latest_message:
+                account_name = first(entities, "account") or tracker.get_slot(SLOT_CURRENT_ACCOUNT)
+            if self.preset:
+                account_name = self.preset[1]
+            elif self.intent != "add_account" and account_name and not scope.match_accounts(account_name) \
+                    and (scope.list_accounts() or person_shaped(account_name)):
+                # facts about an account the team does not have: never a new account on a guess
+                return self.ask_account_first(reply, scope, account_name, messages) + _clear_form()
             if not person_name and self.intent != "add_account":
                 person_name = self._person_reference(scope, tracker, entities, account_name, trigger_text)
-            result = capture(scope, account_name, entities, **self.capture_options(trigger_text, person_name))
+            result = capture(scope, account_name, entities, text=trigger_text,
+                             **self.capture_options(trigger_text, person_name))
             self.confirm(reply, result, person_name)
             current_person = result.person(person_name).person.name if result.person(person_name) else None
             events = [SlotSet(SLOT_CURRENT_ACCOUNT, result.account.name)]
             if current_person or tracker.get_slot(SLOT_CURRENT_ACCOUNT) != result.account.name:
                 events.append(SlotSet(SLOT_CURRENT_PERSON, current_person))
         return events + _clear_form()
+
+    def ask_account_first(self, reply: Reply, scope: TeamScope, name: str, messages: List[Dict[str, Any]]
+                          ) -> List[EventType]:
+        """One short question: which of the rep's accounts, or really a new one called `name`?"""
+        held = json.dumps({"intent": self.intent, "messages": [{"text": m.get("text"), "entities": m.get("entities")}
+                                                              for m in messages]}, ensure_ascii=False)
+        accounts = scope.list_accounts()
+        buttons = account_buttons(accounts[:4], "inform", reply.lang)
+        buttons.append({"title": reply.text("new_account_button", name=name), "payload": payload("inform", account=name)})
+        reply.say("which_account_for_facts", name=name, buttons=buttons)
+        return [SlotSet(SLOT_PENDING_OFFER, "facts_for:" + held)]
 
     @staticmethod
     def _person_reference(scope: TeamScope, tracker: Tracker, entities: List[Dict[str, Any]],
@@ -207,32 +237,6 @@ class ActionSaveNeed(SaveFactsAction):
             new_account = "; " + i18n.join(others, reply.lang) + new_account
         reply.say("need_saved", account=result.account.name, kind=kind_text, need=need.description,
                   new_account=new_account)
-
-
-class ActionSaveMeeting(SaveFactsAction):
-    form = "meeting_form"
-    intent = "log_meeting"
-
-    def name(self) -> str:
-        return "action_save_meeting"
-
-    def capture_options(self, text: str, person_name: Optional[str]) -> Dict[str, Any]:
-        return {"person_name": person_name, "meeting_summary": text}
-
-    def confirm(self, reply: Reply, result: Captured, person_name: Optional[str]) -> None:
-        from actions.debrief import debrief_offer
-
-        main = result.person(person_name)
-        with_person = reply.text("meeting_with", person=main.person.name) if main else ""
-        frags = (person_fragments(reply, main.changes) if main else []) + other_fragments(
-            reply, result, main_person=person_name)
-        extra = reply.text("meeting_extra", facts=i18n.join(frags, reply.lang)) if frags else ""
-        reply.say("meeting_saved", account=result.account.name, with_person=with_person, extra=extra)
-        reply.say("debrief_offer", buttons=debrief_offer(reply))
-
-    async def act(self, reply: Reply, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        events = await super().act(reply, tracker, domain)
-        return events + [SlotSet(SLOT_PENDING_OFFER, "debrief")]
 
 
 # --- reading ------------------------------------------------------------------

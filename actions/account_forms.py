@@ -46,6 +46,9 @@ class FactFormValidation(SafeFormValidation, ABC):
 
     #: the form creates a new account, so context must not be used
     new_account = False
+    #: a name the team has no account for may become a new account (never for a meeting note:
+    #: "Met Dave Wilson today" is about a person, not a company called "Met Dave Wilson")
+    creates_accounts = True
 
     @abstractmethod
     def name(self) -> Text:
@@ -92,7 +95,10 @@ class FactFormValidation(SafeFormValidation, ABC):
                 if not answer:
                     return None
                 match = scope.find_account(answer)
-                return match.name if match and not self.new_account else answer
+                if match is not None or self.creates_accounts:
+                    return match.name if match and not self.new_account else answer
+                if answering:
+                    return None  # the form asks again, with the team's accounts as buttons
             if self.new_account:
                 return None
             person = first(entities, "person")
@@ -128,7 +134,10 @@ class FactFormValidation(SafeFormValidation, ABC):
         if named:
             return named
         if self._answering(tracker, SLOT_FORM_PERSON):
-            return _bare_answer(tracker)
+            from bot.resolve import plausible_person_name
+
+            answer = _bare_answer(tracker)  # only a name answers "who?": another request gets its own answer
+            return answer if answer and plausible_person_name(answer) and len(answer) <= 40 else None
         if activating and mentions_person_pronoun(tracker.latest_message.get("text") or ""):
             who = caller(tracker)
             with store().team(who.team_key, who.user_key) as scope:
@@ -156,6 +165,11 @@ class FactFormValidation(SafeFormValidation, ABC):
 
     def validate_form_person(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> Dict[Text, Any]:
+        from bot.resolve import plausible_person_name
+
+        if isinstance(value, str) and not plausible_person_name(value):  # "she signs off on it, 50%" is no name
+            dispatcher.utter_message(text=i18n.render("not_a_person_name", reply_language(tracker)))
+            return {SLOT_FORM_PERSON: None}
         return self._validate_name(value, dispatcher, tracker, SLOT_FORM_PERSON)
 
 
@@ -194,6 +208,8 @@ class ValidateNeedForm(FactFormValidation):
 
 
 class ValidateMeetingForm(FactFormValidation):
+    creates_accounts = False
+
     def name(self) -> Text:
         return "validate_meeting_form"
 

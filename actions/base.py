@@ -16,7 +16,7 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from actions.slots import SLOT_LANGUAGE, SLOT_LANGUAGE_OVERRIDE, TRANSIENT_SLOTS
+from actions.slots import SLOT_LANGUAGE, SLOT_LANGUAGE_OVERRIDE, SLOT_RESUME_OFFER, TRANSIENT_SLOTS
 from bot import i18n
 from bot.identity import Caller, caller_from
 from bot.language import LANGUAGES, detect
@@ -201,6 +201,20 @@ class SalesAction(Action, ABC):
         who = caller(tracker)
         reply = Reply(dispatcher, lang, who)
         events: List[EventType] = []
+        if self.name().startswith("action_ask_") and returning_from_interruption(tracker):
+            # A form's question, right after its question was interrupted by another request
+            # that has just been answered: offer to go back rather than ask out of the blue; and
+            # if the offer itself was passed over, let the form go.
+            language = [SlotSet(SLOT_LANGUAGE, lang)] if tracker.get_slot(SLOT_LANGUAGE) != lang else []
+            form = tracker.active_loop.get("name")
+            if tracker.get_slot(SLOT_RESUME_OFFER) == form or offered_this_turn(tracker):
+                # passed over once already, or the interruption asked a question of its own ("Delete
+                # Tom Reed? yes / no"): the rep's next "yes" must answer that, so the form gives way
+                reply.say("resume_dropped", topic=form_topic(reply, tracker, form))
+                return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet(SLOT_RESUME_OFFER, None),
+                        FollowupAction("action_listen")] + language
+            offer_resume(reply, tracker)
+            return [SlotSet(SLOT_RESUME_OFFER, form)] + language
         try:
             events = await off_the_event_loop(lambda: self._act_and_draw(reply, tracker, domain))
         except InvalidFact as exc:
@@ -236,6 +250,60 @@ class SalesAction(Action, ABC):
         explain(reply, exc)
 
 
+def returning_from_interruption(tracker: Tracker) -> bool:
+    """The form was interrupted in this turn (it rejected the message) by a request other than help."""
+    rejected = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "action_execution_rejected":
+            rejected = True
+        if event.get("event") == "action" and event.get("name") == "action_show_capabilities":
+            return False  # help about the question: ask it again as it is
+    return rejected
+
+
+def offered_this_turn(tracker: Tracker) -> bool:
+    """An action of this turn left a question that stands for the next message (a confirmation, a choice)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "slot" and event.get("name") in TRANSIENT_SLOTS and event.get("value"):
+            return True
+    return False
+
+
+def form_topic(reply: Reply, tracker: Tracker, form: Optional[str]) -> str:
+    """What a form is about, for "Back to the budget cut?": the conflict or objection kind, else the form."""
+    kind = tracker.get_slot("conflict_type") if form == "conflict_form" else (
+        tracker.get_slot("objection_type") if form == "objection_form" else None)
+    return i18n.label("form_topic", kind or form or "", reply.lang)
+
+
+def offer_resume(reply: Reply, tracker: Tracker) -> None:
+    reply.say("resume_offer", topic=form_topic(reply, tracker, tracker.active_loop.get("name")),
+              buttons=[{"title": reply.text("resume_yes"), "payload": "/affirm"},
+                       {"title": reply.text("resume_no"), "payload": "/deny"}])
+
+
+_actions_by_name: Dict[str, Action] = {}
+
+
+def action_named(name: str) -> Optional[Action]:
+    """The registered action called `name` (an instance), or None."""
+    if not _actions_by_name:
+        pending = list(Action.__subclasses__())
+        while pending:
+            cls = pending.pop()
+            pending.extend(cls.__subclasses__())
+            if not getattr(cls, "__abstractmethods__", None):
+                try:
+                    _actions_by_name.setdefault(cls().name(), cls())
+                except Exception:  # noqa: BLE001 - a helper class that cannot stand alone
+                    continue
+    return _actions_by_name.get(name)
+
+
 #: store refusals that need no value to be explained: InvalidFact code -> message key
 _PLAIN_REFUSALS = {"empty_need": "empty_need", "empty_summary": "empty_summary", "no_user": "no_user",
                    "no_person": "person_missing"}
@@ -251,6 +319,12 @@ def explain(reply: Reply, exc: InvalidFact) -> None:
         reply.say("invalid_amount", value=exc.params.get("value", ""))
     elif exc.code in _PLAIN_REFUSALS:
         reply.say(_PLAIN_REFUSALS[exc.code])
+    elif exc.code == "ambiguous_person":
+        # one short question, with the message back as the answer: it is re-sent with the full name
+        mention, text = str(exc.params.get("mention") or ""), str(exc.params.get("text") or "")
+        choices = [str(c) for c in exc.params.get("choices") or []][:5]
+        buttons = [{"title": c, "payload": text.replace(mention, c, 1)} for c in choices if text and mention in text]
+        reply.say("which_person", person=mention, people=i18n.join(choices, reply.lang), buttons=buttons)
     else:
         reply.say("invalid_value", value=exc.params.get("value", ""), field=exc.params.get("field", ""))
 
@@ -271,6 +345,14 @@ class SafeFormValidation(FormValidationAction, ABC):
         """Abstract, so rasa_sdk's executor does not register this base class."""
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if tracker.get_slot(SLOT_RESUME_OFFER) == self.form_name():
+            answer = (tracker.latest_message.get("intent") or {}).get("name")
+            if answer == "affirm":  # back to it: the form asks the same question again
+                return [SlotSet(SLOT_RESUME_OFFER, None), SlotSet("requested_slot", tracker.get_slot("requested_slot"))]
+            if answer in ("deny", "cancel"):
+                reply = Reply(dispatcher, reply_language(tracker))
+                reply.say("resume_declined", topic=form_topic(reply, tracker, self.form_name()))
+                return [SlotSet(SLOT_RESUME_OFFER, None)] + self._end_form(domain)
         try:
             return await off_the_event_loop(lambda: super(SafeFormValidation, self).run(dispatcher, tracker, domain))
         except InvalidFact as exc:

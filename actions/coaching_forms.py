@@ -28,6 +28,7 @@ from bot.coach.answers import clause_after, first_value, match_option, normalise
 from bot.coach.bant import DIMENSIONS, verdict
 from bot.coach.facts import account_facts, deciders, empty_facts
 from bot.coach.roi import compute_roi, number_text
+from bot.dialogue.turns import role_of
 
 ANSWER_INTENTS = {"inform", "affirm", "deny", "nlu_fallback", "out_of_scope"}
 YES_NO_FORMS = {
@@ -75,19 +76,46 @@ class CoachFormValidation(SafeFormValidation, ABC):
     def name(self) -> Text:
         """Abstract, so rasa_sdk's executor does not register this base class."""
 
-    def activating(self, tracker: Tracker) -> bool:
+    #: the slot holding the form's kind (the objection or conflict intent), for forms that have one
+    kind_slot: Optional[str] = None
+
+    def starting(self, tracker: Tracker) -> bool:
+        """The form is being started by the latest message (Rasa activated it with this message)."""
         return form_activating(tracker, self.form_name())
+
+    async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> List[EventType]:
+        # the kind as it was before this message: extracting it for a switch changes the tracker's slot
+        tracker.kind_before_message = tracker.get_slot(self.kind_slot) if self.kind_slot else None  # type: ignore
+        return await super().get_extraction_events(dispatcher, tracker, domain)
+
+    def switching(self, tracker: Tracker) -> Optional[str]:
+        """The new kind when the rep raises another of the form's kind mid-form (a second objection)."""
+        if self.starting(tracker) or not self.kind_slot:
+            return None
+        intent = _intent(tracker)
+        confidence = (tracker.latest_message.get("intent") or {}).get("confidence")
+        before = getattr(tracker, "kind_before_message", tracker.get_slot(self.kind_slot))
+        role = role_of(intent, confidence, self.form_name(), before)
+        return intent if role == "same_kind" else None
+
+    def activating(self, tracker: Tracker) -> bool:
+        """Started by this message, or restarted with another kind: the message's facts fill the form afresh."""
+        return self.starting(tracker) or self.switching(tracker) is not None
 
     def asked(self, tracker: Tracker, slot: str, free_text: bool = False) -> bool:
         """The bot has just asked for `slot` and the rep's message may answer it.
 
-        A question or request ("what is SPIN?", "cancel") never answers; a free-text
-        answer (a reason, what they complained about) may be any statement.
+        A question or request ("what is SPIN?", "cancel"), or a line meant for a buyer, never
+        answers (`bot.dialogue.turns.role_of`); a free-text answer (a reason, what they complained
+        about) may be any other statement.
         """
         if self.activating(tracker) or tracker.get_slot(SLOT_REQUESTED) != slot:
             return False
         intent = _intent(tracker)
-        if intent in INTERRUPT_INTENTS:
+        confidence = (tracker.latest_message.get("intent") or {}).get("confidence")
+        current = tracker.get_slot(self.kind_slot) if self.kind_slot else None
+        if role_of(intent, confidence, self.form_name(), current, free_text, INTERRUPT_INTENTS) != "answer":
             return False
         return free_text or intent in ANSWER_INTENTS or bool(entities_of(tracker.latest_message))
 
@@ -99,6 +127,8 @@ class CoachFormValidation(SafeFormValidation, ABC):
 # --- objections -----------------------------------------------------------------
 
 class ValidateObjectionForm(CoachFormValidation):
+    kind_slot = "objection_type"
+
     def name(self) -> Text:
         return "validate_objection_form"
 
@@ -119,9 +149,12 @@ class ValidateObjectionForm(CoachFormValidation):
         value = first_value(entities_of(tracker.latest_message), "objection_cause")
         if value in causes:
             return {"objection_cause": value}
-        if self.activating(tracker) or self.asked(tracker, "objection_cause", free_text=True):
+        waiting = tracker.get_slot(SLOT_REQUESTED) == "objection_cause"
+        if self.activating(tracker) or waiting:
+            # one of the offered causes, in the rep's words, answers the question whatever else the
+            # classifier reads in it ("it's over their budget" is not a new budget-cut request)
             picked = match_option(tracker.latest_message.get("text") or "", causes)
-            if picked:
+            if picked and (waiting or self.asked(tracker, "objection_cause", free_text=True) or self.activating(tracker)):
                 return {"objection_cause": picked}
         return stale
 
@@ -207,6 +240,8 @@ def conflict_facts_for(kind: Optional[str]) -> List[str]:
 
 class ValidateConflictForm(CoachFormValidation):
     """Collects the facts that matter for the conflict at hand (see conflicts.yml `facts`)."""
+
+    kind_slot = "conflict_type"
 
     def name(self) -> Text:
         return "validate_conflict_form"

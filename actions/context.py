@@ -110,23 +110,58 @@ def known_names(scope: TeamScope, text: str, entities: List[Dict[str, Any]]) -> 
     taken = [(e["start"], e["end"]) for e in entities if isinstance(e.get("start"), int)]
     have = {(e.get("entity"), name_key(str(e.get("value") or ""))) for e in entities}
     found: List[Dict[str, Any]] = []
-    candidates = [("account", a.name) for a in scope.list_accounts()]
-    candidates += [("person", p.name) for a in scope.list_accounts() for p in a.stakeholders]
-    for entity, name in sorted(candidates, key=lambda c: -len(c[1])):
-        needle = _fold(to_simplified(name))
+    from bot.resolve import short_forms
+
+    candidates = [("account", a.name, a.name) for a in scope.list_accounts()]
+    people = [p.name for a in scope.list_accounts() for p in a.stakeholders]
+    owners: Dict[str, set] = {}
+    for name in people:
+        for form in short_forms(name):
+            owners.setdefault(_fold(to_simplified(form)), set()).add(name)
+    candidates += [("person", form, name) for name in people for form in short_forms(name)]
+    for entity, form, name in sorted(candidates, key=lambda c: -len(c[1])):
+        needle = _fold(to_simplified(form))
         if len(needle) < 2 or (entity, name_key(name)) in have:
             continue
-        start = norm.find(needle)
+        common = form != name and needle.isascii() and needle in COMMON_WORDS  # "will", "mark": only as "Will"
+        start = _find_word(norm, needle, exact_case=text if common else None)
         if start < 0 or any(s < start + len(needle) and start < e for s, e in taken):
             continue
-        if needle.isascii() and not re.fullmatch(r"(?:^|\W)" + re.escape(needle) + r"(?:\W|$)",
-                                                   norm[max(0, start - 1):start + len(needle) + 1]):
-            continue
+        fits = owners.get(needle, {name}) if entity == "person" else {name}
         taken.append((start, start + len(needle)))
         have.add((entity, name_key(name)))
-        found.append({"entity": entity, "value": name, "start": start, "end": start + len(needle),
+        value = name if len(fits) == 1 else text[start:start + len(needle)]  # several fit: resolved (or asked) later
+        found.append({"entity": entity, "value": value, "start": start, "end": start + len(needle),
                       "extractor": "known_names"})
     return found
+
+
+#: English words that are also short names: matched only when written with a capital
+COMMON_WORDS = frozenset("will mark grace rich bill pat sue ray may june april hope faith joy art guy chase don "
+                         "rose lily frank dean gene hunter page reed cook baker long young white brown green "
+                         "king hill wood stone".split())
+
+
+def _find_word(norm: str, needle: str, exact_case: Optional[str] = None) -> int:
+    """Where `needle` starts in `norm` (whole words for Latin ones); with `exact_case`, only where the
+    original text has it capitalised."""
+    start = norm.find(needle)
+    while start >= 0:
+        whole = not needle.isascii() or re.fullmatch(r"(?:^|\W)" + re.escape(needle) + r"(?:\W|$)",
+                                                      norm[max(0, start - 1):start + len(needle) + 1])
+        if whole and (exact_case is None or exact_case[start:start + 1].isupper()):
+            return start
+        start = norm.find(needle, start + 1)
+    return -1
+
+
+def mentioned_person(scope: TeamScope, text: str) -> Optional[str]:
+    """How the text names one of the team's people the NLU did not tag ("delete Tom", "把老王删了")."""
+    from bot.resolve import find_mentions
+
+    names = [p.name for a in scope.list_accounts() for p in a.stakeholders]
+    found = find_mentions(text, names)
+    return found[0] if found else None
 
 
 def reconcile_entities(scope: TeamScope, entities: List[Dict[str, Any]],

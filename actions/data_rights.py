@@ -17,11 +17,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.types import DomainDict
 
-from actions.account_facts import ReadAccountAction, resolve_account
+from actions.account_facts import ReadAccountAction
 from actions.base import Reply, SalesAction, caller, store
-from actions.context import entities_of, first
+from actions.context import account_buttons, entities_of, first, mentioned_person, payload, reconcile_entities
 from actions.slots import NAME_SLOTS, SLOT_PENDING_OFFER
 from bot import i18n, media
+from bot.corrections import names_one_fact
 from bot.store import Account, TeamScope
 from bot.store.history import erase_from_conversations
 
@@ -97,30 +98,43 @@ class ActionExportAccount(ReadAccountAction):
 
 
 class ActionDeleteData(SalesAction):
-    """Asks to confirm deleting a person, a person's notes, or a whole account."""
+    """Asks to confirm deleting exactly what the rep named: a person, a person's notes, or an account.
+
+    Nothing is deleted on a guess: a person is found by the name as the rep said it (first
+    name, 王总, Ms. Lopez …) and never replaced by "the account in context" when they are not
+    found; an account is deleted only when the request names it. When the request names
+    nothing we know, or several people fit, the bot asks.
+    """
 
     def name(self) -> str:
         return "action_delete_data"
 
     async def act(self, reply: Reply, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        entities = entities_of(tracker.latest_message)
         text = tracker.latest_message.get("text") or ""
-        person_name = first(entities, "person")
         who = caller(tracker)
         with store().team(who.team_key, who.user_key) as scope:
+            entities = reconcile_entities(scope, entities_of(tracker.latest_message), text)
+            account_named = first(entities, "account")
+            person_name = first(entities, "person") or mentioned_person(scope, text)
+            if names_one_fact(text):  # "delete Peter's phone number": never the whole person or account
+                reply.say("delete_one_fact", person=person_name or reply.text("delete_someone"))
+                return []
             if person_name:
                 account = None
-                if first(entities, "account"):
-                    account = resolve_account(scope, tracker, reply, "delete_data")
-                    if account is None:
-                        return []
-                people = scope.find_stakeholders(person_name, account)
+                if account_named:
+                    matches = scope.match_accounts(account_named)
+                    account = matches[0] if len(matches) == 1 else None
+                people = scope.find_stakeholders(person_name, account) or (
+                    scope.find_stakeholders(person_name) if account is None else [])
                 if not people:
                     reply.say("delete_person_not_found", person=person_name)
                     return []
                 if len(people) > 1:
                     reply.say("delete_person_ambiguous", person=person_name,
-                              accounts=i18n.join([p.account.name for p in people], reply.lang))
+                              accounts=i18n.join([f"{p.name} ({p.account.name})" for p in people], reply.lang),
+                              buttons=[{"title": f"{p.name} ({p.account.name})",
+                                        "payload": payload("delete_data", person=p.name, account=p.account.name)}
+                                       for p in people[:5]])
                     return []
                 person = people[0]
                 if _NOTES_ONLY.search(text):
@@ -135,9 +149,19 @@ class ActionDeleteData(SalesAction):
                     reply.say("delete_confirm_person", person=person.name, account=person.account.name,
                               buttons=_yes_no(reply))
                 return [SlotSet(SLOT_PENDING_OFFER, offer)]
-            account = resolve_account(scope, tracker, reply, "delete_data")
-            if account is None:
+            if not account_named:
+                reply.say("delete_what")
                 return []
+            matches = scope.match_accounts(account_named)
+            if len(matches) != 1:
+                accounts = scope.list_accounts()
+                if matches:
+                    reply.say("which_account", buttons=account_buttons(matches, "delete_data", reply.lang))
+                else:
+                    reply.say("delete_account_not_found", name=account_named,
+                              accounts=i18n.join([a.name for a in accounts[:8]], reply.lang) or "—")
+                return []
+            account = matches[0]
             reply.say("delete_confirm_account", account=account.name, people=len(account.stakeholders),
                       needs=len(account.needs), meetings=len(account.interactions), buttons=_yes_no(reply))
             return [SlotSet(SLOT_PENDING_OFFER, f"delete:account:{account.id}")]
@@ -190,4 +214,7 @@ def carry_out_deletion(reply: Reply, tracker: Tracker, offer: str) -> List[Event
         logger.exception("could not erase names from the conversation history")
         reply.say(message)
         reply.say("deleted_history_failed")
+    channel = (tracker.get_latest_input_channel() or "").lower()
+    if channel in ("slack", "wecom"):  # what Slack or WeCom already shows is theirs to delete, not ours
+        reply.say("deleted_posted_elsewhere", app="Slack" if channel == "slack" else reply.text("wecom_name"))
     return events + [SlotSet(slot, None) for slot in NAME_SLOTS if tracker.get_slot(slot)]

@@ -18,7 +18,6 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from actions.base import Reply, SalesAction, caller, explain, reply_language, store
 from actions.coaching_forms import CoachFormValidation, _intent
 from actions.context import entities_of
-from actions.slots import INTERRUPT_INTENTS
 from bot.capture import capture
 from bot.coach import engine
 from bot.coach.answers import normalise, short_answer
@@ -54,8 +53,8 @@ class ValidateDebriefForm(CoachFormValidation):
         intent = _intent(tracker)
         if _is_skip(text, intent):
             return {slot: SKIPPED}
-        if intent in INTERRUPT_INTENTS:
-            return {}
+        if intent in ("affirm", "thank") or not self.asked(tracker, slot, free_text=True):
+            return {}  # "ok" / "确定" says nothing about the meeting; a request or a buyer line is not an answer
         answer = short_answer(text, limit=len(text))  # stored whole: the channels limit a message's length
         return {slot: answer} if answer else {}
 

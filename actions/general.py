@@ -7,7 +7,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.types import DomainDict
 
-from actions.base import Reply, SalesAction, caller, store
+from actions.base import Reply, SalesAction, action_named, caller, store
 from actions.context import account_buttons, entities_of, first
 from actions.slots import (
     COACHING_FORM_SLOTS,
@@ -18,6 +18,7 @@ from actions.slots import (
     SLOT_PREP_NEXT,
     SLOT_REQUESTED,
 )
+from bot import i18n
 from bot.language import LANGUAGES
 
 
@@ -52,11 +53,19 @@ class ActionThank(SayAction):
         return "action_thank"
 
 
-class ActionCapabilities(SayAction):
-    message = "capabilities"
+class ActionCapabilities(SalesAction):
+    """Help: what the bot can do, or, while a form waits for an answer, what its question means."""
 
     def name(self) -> str:
         return "action_show_capabilities"
+
+    async def act(self, reply: Reply, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        asked = tracker.get_slot(SLOT_REQUESTED) if tracker.active_loop.get("name") else None
+        if asked and i18n.has_label("form_help", asked):
+            reply.say("form_help", help=i18n.label("form_help", asked, reply.lang))
+            return []  # the form asks its question again right after
+        reply.say("capabilities")
+        return []
 
 
 class ActionOutOfScope(SayAction):
@@ -66,13 +75,64 @@ class ActionOutOfScope(SayAction):
         return "action_out_of_scope"
 
 
-class ActionFallback(SayAction):
-    """Replaces Rasa's default fallback so the rep always gets a bilingual reply."""
+class ActionFallback(SalesAction):
+    """Rasa's fallback, said once per message, after which the bot listens.
 
-    message = "fallback"
+    RulePolicy predicts this whenever no rule fits, also right after it ran: without ending
+    the turn here, a message no rule handled (a second objection while the objection form
+    waited) got ten "didn't get that" replies and tripped Rasa's circuit breaker. Inside a
+    form the reply says what the form is still asking, with that question, so the rep can
+    answer it or say "cancel".
+    """
 
     def name(self) -> str:
         return "action_default_fallback"
+
+    async def act(self, reply: Reply, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        asked = tracker.get_slot(SLOT_REQUESTED) if tracker.active_loop.get("name") else None
+        ask = action_named(f"action_ask_{asked}") if asked else None
+        if isinstance(ask, SalesAction):
+            reply.say("fallback_in_form")
+            await ask.act(reply, tracker, domain)
+            reply.say("form_way_out")
+        else:
+            reply.say("fallback")
+        return [FollowupAction("action_listen")]
+
+
+PERSON_FACTS = ("title", "buying_role", "attitude", "influence", "relationship_stage")
+
+
+def _states_person_facts(tracker: Tracker) -> bool:
+    from actions.context import reconcile_entities
+
+    who = caller(tracker)
+    with store().team(who.team_key, who.user_key) as scope:
+        entities = reconcile_entities(scope, entities_of(tracker.latest_message), tracker.latest_message.get("text"))
+    return bool(first(entities, "person")) and any(first(entities, k) for k in PERSON_FACTS)
+
+
+async def _save_person_facts(reply: Reply, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+    """The latest message saved as a stakeholder fact, though the NLU read it as an answer or a "yes"."""
+    from actions.account_facts import ActionSaveStakeholder
+
+    save = ActionSaveStakeholder()
+    save.from_latest_message = True
+    return await save.act(reply, tracker, domain)
+
+
+async def _save_held_facts(reply: Reply, tracker: Tracker, domain: DomainDict, held: str, account: str
+                           ) -> List[EventType]:
+    """The facts held back by `SaveFactsAction.ask_account_first`, saved at the account the rep picked."""
+    import json
+
+    from actions.account_facts import ActionSaveDeal, ActionSaveNeed, ActionSaveStakeholder
+
+    data = json.loads(held.split(":", 1)[1])
+    kinds = {a.intent: a for a in (ActionSaveStakeholder, ActionSaveDeal, ActionSaveNeed)}
+    save = kinds.get(data.get("intent"), ActionSaveStakeholder)()
+    save.preset = (data.get("messages") or [], account)
+    return await save.act(reply, tracker, domain)
 
 
 class ActionAffirmIdle(SalesAction):
@@ -91,6 +151,13 @@ class ActionAffirmIdle(SalesAction):
             from actions.data_rights import carry_out_deletion
 
             return carry_out_deletion(reply, tracker, offer)
+        if offer.startswith("meeting_facts:"):
+            from actions.meetings import save_meeting_facts
+
+            events = save_meeting_facts(reply, tracker, offer)
+            if _states_person_facts(tracker):  # "yes. Ade I'd put as opponent": that is saved too
+                events += await _save_person_facts(reply, tracker, domain)
+            return events
         step = tracker.get_slot(SLOT_PREP_NEXT)
         if step:
             from actions.meeting_prep import ActionPrepareMeeting
@@ -108,7 +175,8 @@ class ActionDenyIdle(SalesAction):
 
     async def act(self, reply: Reply, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         offer = tracker.get_slot(SLOT_PENDING_OFFER) or ""
-        reply.say("delete_cancelled" if offer.startswith("delete:") else "deny_idle")
+        reply.say("delete_cancelled" if offer.startswith("delete:") else
+                  "meeting_facts_declined" if offer.startswith("meeting_facts:") else "deny_idle")
         return []  # the offer is withdrawn by the base class
 
 
@@ -195,6 +263,13 @@ class ActionHandleInform(SalesAction):
                 return ActionStartRoleplay.begin(reply, load_scenario(sid))
         events: List[EventType] = [SlotSet(s, None) for s in (SLOT_PENDING_OFFER, SLOT_PREP_NEXT)
                                    if tracker.get_slot(s)]
+        entities = entities_of(tracker.latest_message)
+        held = tracker.get_slot(SLOT_PENDING_OFFER) or ""
+        if held.startswith("facts_for:") and first(entities, "account"):
+            return events + await _save_held_facts(reply, tracker, domain, held, first(entities, "account"))
+        if first(entities, "person") and any(first(entities, k) for k in PERSON_FACTS) and (
+                first(entities, "account") or tracker.get_slot("current_account")):
+            return events + await _save_person_facts(reply, tracker, domain)  # "Maria Lopez is the CIO at Acme"
         name = first(entities_of(tracker.latest_message), "account") or (tracker.latest_message.get("text") or "")
         who = caller(tracker)
         with store().team(who.team_key, who.user_key) as scope:

@@ -4,11 +4,12 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.types import DomainDict
 
 from actions.base import Reply, SalesAction, caller, store
 from actions.context import entities_of, first, payload
+from actions.slots import SLOT_RESUME_OFFER
 from bot import charts
 from bot.coach.answers import normalise
 from bot.roleplay import engine
@@ -104,7 +105,10 @@ class ActionStartRoleplay(SalesAction):
                  reply.text("roleplay_in_character_hint"),
                  reply.text("roleplay_buyer_says", name=name, text=practice.opening())]
         reply.send("\n\n".join(p for p in parts if p))
-        return [SlotSet(SLOT_ACTIVE, True), SlotSet(SLOT_STATE, practice.to_dict()), SlotSet("pending_offer", None)]
+        # a practice takes over the conversation: a form left open before it is closed, so it can
+        # never pop up between buyer lines
+        return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet(SLOT_RESUME_OFFER, None),
+                SlotSet(SLOT_ACTIVE, True), SlotSet(SLOT_STATE, practice.to_dict()), SlotSet("pending_offer", None)]
 
 
 class ActionRoleplayTurn(SalesAction):

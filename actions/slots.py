@@ -21,6 +21,7 @@ COACHING_FORM_SLOTS = (
 # Offers that only stand for the next message: "yes" right after them accepts.
 SLOT_PENDING_OFFER = "pending_offer"   # "debrief" after a logged meeting
 SLOT_PREP_NEXT = "prep_next"           # the next step of a meeting plan
+SLOT_RESUME_OFFER = "resume_offer"     # a form offered again after an interruption ("Back to …? yes / no")
 TRANSIENT_SLOTS = (SLOT_PENDING_OFFER, SLOT_PREP_NEXT)
 
 # Slots that can hold the name of an account or a person (cleared when one is deleted).
@@ -39,5 +40,5 @@ INTERRUPT_INTENTS = frozenset({
     "ask_account_summary", "ask_power_map", "ask_next_step", "ask_deal_risks", "start_roleplay", "end_roleplay",
     "ask_practice_history", "ask_hint", "prepare_meeting", "calculate_roi", "qualify_lead", "proposal_request",
     "ask_relationship_advice", "ask_negotiation", "ask_gift_advice", "export_account", "delete_data",
-    "start_debrief", "add_account",
+    "start_debrief", "add_account", "correct_fact", "undo_last",
 })

@@ -7,10 +7,12 @@ one line.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
-from bot.store import Account, Interaction, Need, Stakeholder, TeamScope, clean_name, lookup_key
+from bot.resolve import better_name, plausible_person_name, same_company, without_title
+from bot.store import Account, Interaction, InvalidFact, Need, Stakeholder, TeamScope, clean_name, lookup_key
 
 Entity = Dict[str, Any]
 
@@ -64,18 +66,53 @@ def person_facts(entities: List[Entity]) -> Dict[str, Any]:
     return {k: v for k, v in facts.items() if v not in (None, [], "")}
 
 
-def deal_facts(entities: List[Entity]) -> Dict[str, Any]:
-    """Opportunity facts: stage, budget (first amount), timeline, competitors."""
+_BUDGET_CUE = re.compile(r"budget|budgeted|to spend|spend|funding|funds|allocated|set aside|approved|capex|"
+                         r"预算|经费|资金|拨款|投入|可以花|能花|批了|预计花|預算|經費", re.IGNORECASE)
+_NOT_BUDGET = re.compile(r"\blost\b|\bloss|costs? (?:them|us)|penalt|fine|discount|\boff\b|cheaper|saving|save|"
+                         r"revenue|sales of|turnover|损失|亏|罚|赔|折扣|打折|便宜|降价|节省|省下|营收|销售额|营業額|損失|虧",
+                         re.IGNORECASE)
+
+
+def budget_amount(entities: List[Entity], text: Optional[str]) -> Any:
+    """The amount that is the deal's budget: one said with a budget word near it, never a loss or a discount.
+
+    Without the message text (a form's answer), the first amount.
+    """
+    amounts = [e for e in entities if e.get("entity") == "amount" and usable_value("amount", e.get("value"))]
+    if not amounts:
+        return None
+    if not text:
+        return amounts[0]["value"]
+    for e in amounts:
+        start, end = e.get("start"), e.get("end")
+        if not isinstance(start, int) or not isinstance(end, int):
+            return e["value"] if _BUDGET_CUE.search(text) and not _NOT_BUDGET.search(text) else None
+        around = text[max(0, start - 24):min(len(text), end + 16)]
+        if _BUDGET_CUE.search(around) and not _NOT_BUDGET.search(around):
+            return e["value"]
+    return None
+
+
+def deal_facts(entities: List[Entity], text: Optional[str] = None, account_name: Optional[str] = None,
+               people: Optional[List[str]] = None) -> Dict[str, Any]:
+    """Opportunity facts: stage, budget, timeline, competitors.
+
+    The budget is an amount said as a budget (`budget_amount`); a competitor is never the
+    account itself nor one of its people.
+    """
+    others = {lookup_key(n) for n in [account_name or "", *(people or [])] if n}
+    competitors = [c for c in _values(entities, "competitor") if lookup_key(c) not in others
+                   and not (account_name and same_company(c, account_name))]
     facts: Dict[str, Any] = {
         "purchase_stage": _last(entities, "purchase_stage"),
-        "budget": _first(entities, "amount"),
+        "budget": budget_amount(entities, text),
         "timeline": _first(entities, "timeline"),
-        "competitors": _values(entities, "competitor"),
+        "competitors": competitors,
     }
     return {k: v for k, v in facts.items() if v not in (None, [], "")}
 
 
-def split_by_person(entities: List[Entity]) -> Dict[str, List[Entity]]:
+def split_by_person(entities: List[Entity], text: Optional[str] = None) -> Dict[str, List[Entity]]:
     """Assigns each person-fact entity to the person named before it (or the first).
 
     "刘建国是技术总监，王芳是采购经理" → {刘建国: [技术总监], 王芳: [采购经理]}.
@@ -93,8 +130,17 @@ def split_by_person(entities: List[Entity]) -> Dict[str, List[Entity]]:
         start = e.get("start")
         preceding = [p for p in people if isinstance(start, int) and p["start"] <= start]
         owner = preceding[-1] if preceding else people[0]
+        end = e.get("end")
+        following = [p for p in people if isinstance(end, int) and p["start"] >= end]
+        if e.get("entity") == "title" and following and _just_before(e, following[0], text):
+            owner = following[0]  # "her maintenance lead Rick Santos", "生产副总秦国华": the title of who follows
         groups[owner["value"]].append(e)
     return groups
+
+
+def _just_before(entity: Entity, person: Entity, text: Optional[str]) -> bool:
+    gap = text[entity["end"]:person["start"]] if text else " " * (person["start"] - entity["end"])
+    return bool(re.fullmatch(r"[\s的:：]{0,3}", gap))
 
 
 @dataclass
@@ -102,6 +148,27 @@ class PersonChange:
     person: Stakeholder
     created: bool
     changes: Dict[str, Any]
+    mention: Optional[str] = None  # how the message named them (王总 for 王海涛)
+
+
+def stored_name(scope: TeamScope, account: Account, mention: str, text: Optional[str] = None) -> str:
+    """The name to save a person under: the stored person `mention` means, or `mention` for someone new.
+
+    "Tom" when Tom Becker is on file is Tom Becker; "Tom Becker" when only "Tom" is on file
+    renames Tom to the fuller name. When several people fit ("Tom" and two Toms), nothing is
+    saved: `InvalidFact("ambiguous_person")` makes the action ask which one, with the message
+    re-sent with each full name as the choices.
+    """
+    people = scope.find_stakeholders(mention, account)
+    if len(people) > 1:
+        raise InvalidFact("ambiguous_person", mention=mention, choices=[p.name for p in people], text=text or "")
+    if people:
+        person = people[0]
+        fuller = better_name(person.name, mention)
+        if fuller:
+            scope.rename_stakeholder(person, fuller)
+        return person.name
+    return without_title(mention)
 
 
 @dataclass
@@ -120,7 +187,43 @@ class Captured:
         if not name:
             return self.people[0] if self.people else None
         key = lookup_key(name)
-        return next((p for p in self.people if p.person.name_key == key), None)
+        return next((p for p in self.people if key in (p.person.name_key, lookup_key(p.mention or ""))), None)
+
+
+def _a_need(text: str) -> bool:
+    """A need the tagger cut to a fragment ("15yrs", "cycle", "董事会") is not saved."""
+    words = re.findall(r"[A-Za-z]{2,}", text)
+    han = re.findall(r"[\u4e00-\u9fff]", text)
+    return len(words) >= 2 or len(han) >= 4 or (len(words) >= 1 and len(han) >= 2)
+
+
+def _not_a_person(scope: TeamScope, name: str, account: Account, entities: List[Entity]) -> bool:
+    """A name the tagger took for a person that names a company: the account (康铂 for 康铂医疗), another
+    of the team's accounts, or a competitor ("Manhattan" of Manhattan Associates, 卫宁 of 卫宁健康)."""
+    from bot.language import name_key
+
+    key = name_key(name)
+    if not key or scope.find_stakeholders(name, account):
+        return False
+    companies = [account.name] + [e.get("value") for e in entities if e.get("entity") == "competitor"]
+    opp = scope.opportunity(account, create=False)
+    companies += opp.competitor_list if opp else []
+    if any(key == name_key(str(c)) or (len(key) >= 2 and name_key(str(c)).startswith(key)) for c in companies if c):
+        return True
+    return any(a.id != account.id for a in scope.match_accounts(name))
+
+
+def _merge_same_person(groups: Dict[str, List[Entity]]) -> Dict[str, List[Entity]]:
+    """One person named twice in one message ("劉冠宇劉課長", "秦国华 … 秦总说"): the short form's facts go to
+    the full name when it fits only that one."""
+    from bot.resolve import is_short_name, same_person
+
+    out = {n: list(e) for n, e in groups.items()}
+    for short in [n for n in groups if is_short_name(n)]:
+        fulls = [n for n in groups if n != short and not is_short_name(n) and same_person(short, n)]
+        if len(fulls) == 1:
+            out[fulls[0]] += out.pop(short)
+    return out
 
 
 def capture(
@@ -132,6 +235,7 @@ def capture(
     need_text: Optional[str] = None,
     need_kind: Optional[str] = None,
     meeting_summary: Optional[str] = None,
+    text: Optional[str] = None,
 ) -> Captured:
     """Applies all facts of a message to the store.
 
@@ -144,6 +248,7 @@ def capture(
         need_text: a need to record (the rep's words) when no `need` entity says it.
         need_kind: explicit/implicit/strategic for `need_text`.
         meeting_summary: the rep's report of a meeting or call, stored verbatim.
+        text: the rep's message (to offer it back with a full name when a short one is ambiguous).
 
     Returns:
         What was created or changed.
@@ -154,24 +259,30 @@ def capture(
     if industry:
         result.account_changes["industry"] = industry
 
-    groups = split_by_person(entities)
+    groups = {name: ents for name, ents in split_by_person(entities, text).items()
+              if plausible_person_name(name) and not _not_a_person(scope, name, account, entities)}
+    groups = _merge_same_person(groups)
+    if person_name and (not plausible_person_name(person_name) or _not_a_person(scope, person_name, account, entities)):
+        person_name = None  # "孙总和", "林課長則": a tagger's slip is nobody
     if person_name:
         person_name = clean_name(person_name)  # saved and looked up under the same name
     if person_name and lookup_key(person_name) not in {lookup_key(n) for n in groups}:
         # the person came from a form answer or a pronoun: all person facts are theirs
         unnamed = [e for e in entities if e.get("entity") not in ("person", "account")]
         groups = {person_name: unnamed, **{n: [] for n in groups}}
-    for name, ents in groups.items():
+    for mention, ents in groups.items():
+        name = stored_name(scope, account, mention, text)
         person, p_created, changes = scope.upsert_stakeholder(account, name, **person_facts(ents))
-        result.people.append(PersonChange(person, p_created, changes))
+        result.people.append(PersonChange(person, p_created, changes, mention))
 
-    facts = deal_facts(entities)
+    facts = deal_facts(entities, text, account.name, [p.person.name for p in result.people]
+                       + [n for n in groups])
     if facts:
         _opp, result.deal_changes = scope.update_deal(account, **facts)
 
     main_person = result.person(person_name).person if result.person(person_name) else None
     kind = need_kind or _first(entities, "need_type")
-    stated = _values(entities, "need")
+    stated = [n for n in _values(entities, "need") if _a_need(str(n))]
     for text in stated or ([need_text] if need_text is not None else []):  # an empty text is refused
         result.needs.append(scope.add_need(account, text, kind=kind, stakeholder=main_person,
                                            source="meeting" if meeting_summary else "rep"))

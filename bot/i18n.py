@@ -66,6 +66,11 @@ def label(kind: str, value: Optional[str], lang: Optional[str]) -> str:
     return entry.get(base_language(lang)) or entry["en"]
 
 
+def has_label(kind: str, value: Optional[str]) -> bool:
+    """Whether labels.yml has a label for `value` of `kind`."""
+    return bool(value) and value in labels().get(kind, {})
+
+
 def join(items: Iterable[str], lang: Optional[str]) -> str:
     """Joins list items the way each language does."""
     items = [i for i in items if i]

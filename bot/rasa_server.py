@@ -2,8 +2,10 @@
 
 It runs Rasa's own command line after adding what this project needs in the Rasa process:
 
-* the action-call deadline and tracker-store containment (`bot.resilience`) and the per-turn
-  cost patches (`bot.performance`), installed explicitly here;
+* the action-call deadline and tracker-store containment (`bot.resilience`), the per-turn
+  cost patches (`bot.performance`), turns that never stay stuck, with typed button labels
+  taken as clicks (`bot.rasa_patches.turns`), and the NLU read beside the event loop
+  (`bot.rasa_patches.parsing`), installed explicitly here;
 * the HTTP guard on Rasa's HTTP API (`bot.http_guard`): admin endpoints need
   ``RASA_API_TOKEN``, the rest serves this machine and same-origin callers only;
 * message text kept out of Rasa's logs: its structured log events carry the rep's words
@@ -50,9 +52,12 @@ def install() -> None:
     from rasa.core import run as core_run
 
     from bot import http_guard, performance, resilience
+    from bot.rasa_patches import parsing, turns
 
     resilience.install()
     performance.install()
+    turns.install()
+    parsing.install()
     if getattr(core_run.configure_app, "_guarded", False):
         return
     original = core_run.configure_app

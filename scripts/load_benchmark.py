@@ -489,8 +489,10 @@ async def in_process_agent(work: Path, model: Path = MODEL) -> AsyncIterator[Any
     from rasa.core.agent import load_agent
     from rasa.core.utils import AvailableEndpoints
 
+    from bot import rasa_server
     from bot.store.migrate import upgrade
 
+    rasa_server.install()  # the same patches as the Rasa server
     url = f"sqlite:///{work / 'accounts.db'}"
     upgrade(url)
     servers = Servers(workdir=work, model=model, database_url=url, tracker_db=work / "tracker.db",

@@ -35,7 +35,6 @@ import logging
 import os
 import re
 import time
-import unicodedata
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -50,6 +49,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels.dedupe import Dedupe, dedupe_from_env
 from bot.channels.limits import clean, refusal
+from bot.dialogue.buttons import choice_number
 
 logger = logging.getLogger(__name__)
 
@@ -67,12 +67,6 @@ TEXT_ONLY_REPLY = ("我目前只能读文字消息，请直接打字告诉我。
                    "I can read text messages only - please type your message.")
 _HINTS = {"en": "Reply with a number to choose.", "zh-Hans": "回复数字即可选择。", "zh-Hant": "回覆數字即可選擇。"}
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
-_ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5,
-              "六": 6, "七": 7, "八": 8, "九": 9}
-_CHOICE = re.compile(r"^(?:第|选|選)?\s*"
-                     r"([0-9]{1,3}|[零〇一二两兩三四五六七八九十]{1,3})"
-                     r"\s*(?:个|個|项|項|号|號)?\s*[.。、)）]?$")
-
 
 # ---------------------------------------------------------------- configuration
 
@@ -241,25 +235,6 @@ class ButtonMemory:
         if entry is None or entry[0] < time.monotonic():
             return None
         return entry[1]
-
-
-def choice_number(text: str) -> Optional[int]:
-    """1 for "1", "１", "一", "1.", "第一个", "选2" …; None for anything else."""
-    text = unicodedata.normalize("NFKC", text or "").strip()
-    match = _CHOICE.match(text)
-    if not match:
-        return None
-    token = match.group(1)
-    if token.isdigit():
-        return int(token)
-    if "十" in token:
-        tens, _, ones = token.partition("十")
-        if (tens and tens not in _ZH_DIGITS) or (ones and ones not in _ZH_DIGITS) or len(ones) > 1 or len(tens) > 1:
-            return None
-        return (_ZH_DIGITS[tens] if tens else 1) * 10 + (_ZH_DIGITS[ones] if ones else 0)
-    if len(token) != 1:
-        return None
-    return _ZH_DIGITS[token]
 
 
 def hint_language(text: str) -> str:

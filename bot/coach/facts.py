@@ -26,6 +26,7 @@ _FALLBACK = {
     "decider": ("the economic buyer", "拍板的人"),
     "decider_title": ("decision maker", "决策者"),
     "coach": ("an insider", "内线"),
+    "technical": ("their technical evaluator", "对方的技术把关人"),
     "top_need": ("their main problem", "他们的核心问题"),
     "needs": ("none recorded yet", "暂无记录"),
     "supporters": ("none known", "暂无"),
@@ -110,6 +111,10 @@ def account_facts(scope: TeamScope, account: Optional[Account], person: Optional
         facts.flag("decider_supportive", main.attitude == "supporter")
         facts.flag("decider_neutral", main.attitude in (None, "neutral"))
         facts.flag("decider_opposed", main.attitude == "opponent")
+    technical = [p for p in people if "technical" in p.roles]
+    if technical:
+        facts.flag("technical_known")
+        facts.put("technical", _names(technical))
     coaches = [p for p in people if "coach" in p.roles]
     if coaches:
         facts.flag("coach_known")

@@ -31,7 +31,10 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot import lexicon
 from bot.language import detect, to_simplified
+from bot.nlu.competitors import with_competitors
+from bot.nlu.industry import with_industry
 from bot.nlu.pipeline import analyse
+from bot.notes import looks_like_a_meeting_note
 
 ORIGINAL_TEXT = "original_text"
 LANGUAGE = "language"
@@ -41,7 +44,9 @@ DOC = "sales_doc"
 QUANTITY_ENTITIES = ("influence", "amount", "percentage", "duration")
 SPAN_ENTITIES = ("account", "person", "title", "industry", "competitor", "need", "timeline", "scenario")
 # Words a learned span sometimes swallows at its edges ("At Globex", "the CFO", "华东精密的").
-_LEADING = re.compile(r"^(?:(?:at|in|on|for|with|from|to|of|by|and|the|a|an|our|their|my|his|her)\s+|[跟和与在给对把]\s*)+",
+_LEADING = re.compile(r"^(?:(?:at|in|on|for|with|from|to|of|by|and|the|a|an|our|their|my|his|her|met|meet|meeting|"
+                      r"visited|visit|saw|called|call|lunch|dinner|coffee|talked|spoke|chatted|emailed|had)\s+|"
+                      r"[跟和与在给对把]\s*|(?:拜访了|见了|约了|见到|拜访)\s*)+",
                       re.IGNORECASE)
 _TRAILING = re.compile(r"(?:\s*[,，。.;；:：!！?？'\"“”]|\s+(?:and|to|at|in))+$|(?<=[\u4e00-\u9fff])的$", re.IGNORECASE)
 _PERSON_INTENTS = ("record_stakeholder", "log_meeting", "add_account", "prepare_meeting", "ask_relationship_advice")
@@ -153,11 +158,30 @@ class SalesEntityExtractor(_Stateless, EntityExtractorMixin):
             kept = extend_numbered_accounts(message.get(TEXT) or "", kept)
             if intent == "add_account" and not any(e.get("entity") == "account" for e in kept):
                 kept += new_account_name(message.get(TEXT) or "")
+            if intent == "add_account":
+                kept = with_industry(message.get(TEXT) or "", kept)
             found = extract_rule_entities(message, intent)
+            kept = [e for e in kept if not _inside_a_value(e, found)]
+            kept = with_competitors(message.get(TEXT) or "", kept)
             message.set(ENTITIES, kept + found, add_to_output=True)
-            if is_bare_answer(message.get(TEXT) or "", kept + found):
+            if intent != "log_meeting" and looks_like_a_meeting_note(message.get(TEXT) or ""):
+                _set_intent(message, "log_meeting")  # a long note about a meeting, whatever else it mentions
+            elif is_bare_answer(message.get(TEXT) or "", kept + found):
                 _set_intent(message, "inform")
+            elif intent in CUED_INTENTS and not CUED_INTENTS[intent].search(message.get(TEXT) or ""):
+                _next_intent(message, intent)
         return messages
+
+
+_VALUE_TYPES = {"attitude", "buying_role", "relationship_stage", "purchase_stage"}
+
+
+def _inside_a_value(entity: Dict[str, Any], found: List[Dict[str, Any]]) -> bool:
+    """A name span that overlaps a lexicon value ("管价格" is a buying role, not a person called 管)."""
+    if entity.get("entity") not in ("person", "account") or not isinstance(entity.get("start"), int):
+        return False
+    return any(f.get("entity") in _VALUE_TYPES and isinstance(f.get("start"), int)
+               and f["start"] < entity["end"] and entity["start"] < f["end"] for f in found)
 
 
 _FILLER_WORDS = {"it", "is", "its", "it's", "that's", "thats", "the", "a", "an", "just", "maybe", "about", "around",
@@ -181,6 +205,26 @@ def is_bare_answer(text: str, entities: List[Dict[str, Any]]) -> bool:
     return all(w.lower() in _FILLER_WORDS for w in words)
 
 
+#: intents that need a word that says so: a plain "Lisa Ray is the CIO at Contoso" is a fact, not a
+#: correction, however much it looks like "no, actually Maria is the CFO" to the classifier
+CUED_INTENTS = {
+    "correct_fact": re.compile(
+        r"\bno\b|\bnot\b|n't|actually|correct|sorry|\bmeant\b|mistake|wrong|oops|typo|scratch that|\bfix|mixed|"
+        r"\bupdate\b|instead|不对|更正|纠正|其实|说错|搞错|打错|写错|改一下|修改|修正|说反|弄错|搞混|错了|不是|应该是|讲错|讲反",
+        re.IGNORECASE),
+    "undo_last": re.compile(r"undo|revert|take (?:that|it) back|roll (?:that|it) back|reverse|go back|remove what|"
+                            r"delete what|forget|scrap|back out|cancel the last|unsave|撤|回退|恢复|复原|不算|不要了|删掉|删了",
+                            re.IGNORECASE),
+}
+
+
+def _next_intent(message: Message, dropped: str) -> None:
+    """Replaces `dropped` by the next intent of the ranking."""
+    ranking = [r for r in (message.get("intent_ranking") or []) if r["name"] != dropped]
+    if ranking:
+        _set_intent(message, ranking[0]["name"])
+
+
 def _set_intent(message: Message, name: str) -> None:
     ranking = list(message.get("intent_ranking") or [])
     top = next((r for r in ranking if r["name"] == name), {"name": name, "confidence": 0.0})
@@ -191,6 +235,7 @@ def _set_intent(message: Message, name: str) -> None:
 
 
 NAME_EXTRACTOR = "SalesNameExtractor"
+
 
 _NEW_ACCOUNT = [
     re.compile(r"(?:add|create|new|register|open|set up|start)\b[^,，:：]*?\b(?:account|acct|customer|client|prospect)"

@@ -24,7 +24,8 @@ SURNAMES = (
 )
 DOUBLE_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "令狐", "慕容", "尉迟", "司徒", "夏侯", "公孙")
 # Forms of address after a surname that make a person reference: 王总, 刘工, 陈经理
-ADDRESS = ("经理", "主任", "老师", "先生", "女士", "小姐", "部长", "厂长", "总", "工", "董", "姐", "哥")
+ADDRESS = ("经理", "主任", "老师", "先生", "女士", "小姐", "部长", "厂长", "总监", "副总", "协理", "课长", "科长", "处长",
+           "特助", "总", "工", "董", "姐", "哥")
 # Industry words that end a company name
 COMPANY_SUFFIXES = (
     "科技", "电子", "精密", "机械", "电缆", "水泥", "家居", "纸业", "轮胎", "传媒", "软件", "能源", "医疗", "汽配", "乳业",
@@ -85,6 +86,12 @@ def _common_word(word: str, allowed_tags: set) -> bool:
     return freq.get(word, 0) >= 50 and tags.get(word) not in allowed_tags
 
 
+def _ordinary_word(word: str) -> bool:
+    """A frequent noun or verb (仓储, 采购, 科技), which a given name is not (建国, 海涛, 宏伟 are)."""
+    freq, tags = _jieba()
+    return freq.get(word, 0) >= 50 and tags.get(word) in {"n", "v", "vn", "j", "l", "i", "vd"}
+
+
 def find_person_names(text: str) -> List[NameSpan]:
     """Chinese person names by shape: surname + 1–2 characters, or surname + form of address."""
     out: List[NameSpan] = []
@@ -112,10 +119,12 @@ def find_person_names(text: str) -> List[NameSpan]:
             candidate = text[start:end]
             if after and after not in _PERSON_AFTER and not after.isspace():
                 continue
-            if any(c in "的了是在和说与对这那们也都就还很又" for c in candidate[sur_len:]):
+            if any(c in "的了是在和说与对这那们也都就还很又不没被把给为" for c in candidate[sur_len:]):
                 continue
             if _common_word(candidate, {"nr", "nrfg", "nrt"}) or candidate[:2] in _NOT_NAMES:
                 continue
+            if given == 2 and _ordinary_word(candidate[sur_len:]):
+                continue  # 管仓储, 管采购: "manages …", not a person called 管
             found = NameSpan("person", start, end, candidate)
             break
         if found is None:

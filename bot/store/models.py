@@ -222,3 +222,24 @@ class SeenKey(Base):
     __tablename__ = "seen_keys"
     key = Column(String(200), primary_key=True)
     expires_at = Column(DateTime(timezone=True), nullable=False, index=True)
+
+
+class Change(Base):
+    """One fact the bot saved, with its value before, so "undo" can put it back.
+
+    A batch is everything one message saved (one transaction); `undone_at` marks a batch
+    reverted by "undo". `field` is ``*created*`` for a row the batch created.
+    """
+
+    __tablename__ = "changes"
+    id = Column(Integer, primary_key=True)
+    team_id = Column(Integer, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False, index=True)
+    user_id = Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    batch = Column(String(32), nullable=False, index=True)
+    target = Column(String(20), nullable=False)     # account | person | deal | need | meeting
+    target_id = Column(Integer, nullable=False)
+    field = Column(String(40), nullable=False)
+    old = Column(JSON)
+    new = Column(JSON)
+    created_at = Column(DateTime(timezone=True), default=utcnow, nullable=False)
+    undone_at = Column(DateTime(timezone=True))

@@ -10,11 +10,12 @@ from actions.account_facts import (
     ActionPowerMap,
     ActionSaveAccount,
     ActionSaveDeal,
-    ActionSaveMeeting,
     ActionSaveNeed,
     ActionSaveStakeholder,
 )
 from actions.account_forms import ValidateStakeholderForm
+from actions.general import ActionAffirmIdle
+from actions.meetings import ActionSaveMeeting
 from bot import media
 from tests.conftest import entity, make_tracker, slot_events, texts, user_event
 
@@ -157,7 +158,14 @@ async def test_add_account_then_deal_need_and_meeting(use_store):
     text = "Had a call with Liu at 华东精密, he said peak-season capacity is the bottleneck"
     d, ev = await run(ActionSaveMeeting(), make_tracker(text, "log_meeting", [entity("person", "Liu", message=text)],
                                                         slots={"form_account": "华东精密"}))
-    assert texts(d) == ["Logged: meeting at 华东精密 with Liu.",
+    # the note is logged at once; what it says about the account waits for a yes
+    assert texts(d) == ["Logged: meeting at 华东精密, today.", "I also found: new person Liu. Save these too?"]
+    offer = slot_events(ev)["pending_offer"]
+    assert offer.startswith("meeting_facts:")
+    with use_store.team("solo:rep-1") as scope:
+        assert scope.find_account("华东精密").stakeholders == []
+    d, ev = await run(ActionAffirmIdle(), make_tracker("yes", "affirm", slots={"pending_offer": offer}))
+    assert texts(d) == ["Saved: new person Liu.",
                         "Want a 2-minute debrief of this meeting? I'll record problems, implications and people as we go."]
     assert [b["payload"] for b in d.messages[1]["buttons"]] == ["/start_debrief", "/deny"]
     assert slot_events(ev)["pending_offer"] == "debrief"

@@ -39,9 +39,9 @@ from bot.channels.wecom import (
     CallbackRejected,
     WeComConfig,
     WeComInput,
-    choice_number,
     split_utf8,
 )
+from bot.dialogue.buttons import choice_number
 from tests.channels.limits import OVERLONG_UNITS, overlong, refusal, stored_text
 from tests.conftest import MODEL_PATH
 from tests.servers import Servers

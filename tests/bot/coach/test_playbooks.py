@@ -15,7 +15,7 @@ PLAYBOOKS = ["methods", "objections", "relationship", "negotiation", "proposal",
              "conflicts", "bant", "roi", "debrief"]
 KNOWN_FLAGS = re.compile(
     r"^(not )?(account_known|stage_known|early_stage|mid_stage|late_stage|stage_\w+|budget_known|timeline_known|"
-    r"competitor_known|decider_known|decider_supportive|decider_neutral|decider_opposed|coach_known|need_known|"
+    r"competitor_known|decider_known|decider_supportive|decider_neutral|decider_opposed|coach_known|technical_known|need_known|"
     r"single_contact|opponent_known|person_known|person_role_\w+|person_attitude_\w+|person_stage_\w+)$")
 
 
@@ -77,7 +77,8 @@ def test_methods_cover_every_method_value_with_an_example():
 def test_objections_have_three_diagnosed_causes_each_with_a_next_action():
     book = engine.playbook("objections")
     assert set(book) == {"objection_price", "objection_competitor", "objection_timing", "objection_authority",
-                         "objection_no_need", "objection_risk"}
+                         "objection_no_need", "objection_risk", "objection_technical_fit"}
+    assert list(book["objection_technical_fit"]["causes"]) == ["real_gap", "misunderstanding", "blocker"]
     assert list(book["objection_price"]["causes"]) == ["over_budget", "value_not_shown", "habitual"]
     for kind, entry in book.items():
         assert len(entry["causes"]) == 3, kind

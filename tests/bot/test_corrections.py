@@ -1,0 +1,96 @@
+"""Corrections change the fact they name, on the person or account meant (bot.corrections)."""
+from __future__ import annotations
+
+from bot.corrections import correct, denied
+
+
+def ent(entity, value, text, surface=None):
+    surface = surface or str(value)
+    start = text.index(surface)
+    return {"entity": entity, "value": value, "start": start, "end": start + len(surface)}
+
+
+def seed(store):
+    with store.team("t", "rep") as scope:
+        acme, _ = scope.get_or_create_account("Acme Corp")
+        scope.upsert_stakeholder(acme, "Maria Lopez", title="CIO", attitude="neutral", buying_roles=["economic_buyer"])
+        scope.upsert_stakeholder(acme, "Tom Becker", title="IT manager")
+        scope.update_deal(acme, budget=1_500_000, competitors=["SAP"])
+        hs, _ = scope.get_or_create_account("宏盛机械")
+        scope.upsert_stakeholder(hs, "陈静", title="部长")
+        scope.upsert_stakeholder(hs, "王海涛", title="总经理", attitude="supporter")
+
+
+def test_a_named_person_gets_the_new_title_and_the_denied_one_is_dropped(store):
+    seed(store)
+    text = "no, actually Maria is the CFO not the CIO"
+    ents = [ent("person", "Maria", text), ent("title", "CFO", text), ent("title", "CIO", text)]
+    with store.team("t", "rep") as scope:
+        done = correct(scope, text, ents, None, None)
+        assert done.person.name == "Maria Lopez" and done.person_changes == {"title": "CFO"}
+        assert len(scope.find_account("Acme Corp").stakeholders) == 2  # no "Maria (CFO)" beside Maria Lopez
+
+
+def test_chinese_correction_with_a_denied_old_title(store):
+    seed(store)
+    text = "不对，陈静不是部长，是生产副总"
+    ents = [ent("person", "陈静", text), ent("title", "部长", text), ent("title", "生产副总", text)]
+    with store.team("t", "rep") as scope:
+        done = correct(scope, text, ents, scope.find_account("宏盛机械"), None)
+        assert done.person_changes == {"title": "生产副总"}
+        assert scope.find_stakeholders("陈静")[0].title == "生产副总"
+
+
+def test_a_pronoun_correction_changes_the_person_in_context(store):
+    seed(store)
+    text = "其实他是反对者"
+    with store.team("t", "rep") as scope:
+        wang = scope.find_stakeholders("王海涛")[0]
+        done = correct(scope, text, [ent("attitude", "opponent", text, "反对者")], wang.account, wang)
+        assert done.person_changes == {"attitude": "opponent"}
+
+
+def test_a_role_correction_replaces_the_roles(store):
+    seed(store)
+    text = "correction: Maria is the technical evaluator, not the decision maker"
+    ents = [ent("person", "Maria", text), ent("buying_role", "technical", text, "technical evaluator"),
+            ent("buying_role", "economic_buyer", text, "decision maker")]
+    with store.team("t", "rep") as scope:
+        correct(scope, text, ents, None, None)
+        assert scope.find_stakeholders("Maria Lopez")[0].roles == ["technical"]
+
+
+def test_deal_corrections_overwrite_and_replace_the_denied_competitor(store):
+    seed(store)
+    text = "correction, the competitor is Oracle not SAP and the budget is 1.2M"
+    ents = [ent("competitor", "Oracle", text), ent("competitor", "SAP", text),
+            ent("amount", 1_200_000, text, "1.2M")]
+    with store.team("t", "rep") as scope:
+        acme = scope.find_account("Acme Corp")
+        correct(scope, text, ents, acme, None)
+        opp = acme.opportunities[-1]
+        assert (opp.budget, opp.competitor_list) == (1_200_000, ["Oracle"])
+
+
+def test_a_typo_fix_renames_the_person(store):
+    seed(store)
+    text = "sorry typo, Tom Baker not Tom Becker"
+    ents = [ent("person", "Tom Baker", text), ent("person", "Tom Becker", text)]
+    with store.team("t", "rep") as scope:
+        done = correct(scope, text, ents, None, None)
+        assert done.renamed_from == "Tom Becker"
+        assert [p.name for p in scope.find_account("Acme Corp").stakeholders] == ["Maria Lopez", "Tom Baker"]
+
+
+def test_nothing_is_guessed_without_a_target(store):
+    seed(store)
+    text = "no, she's a supporter"
+    with store.team("t", "rep") as scope:
+        done = correct(scope, text, [ent("attitude", "supporter", text)], None, None)
+        assert done.unclear == "no_target" and not done.changed
+
+
+def test_denied_values_are_recognised():
+    text = "she's the CFO not the CIO, 不是部长"
+    assert denied(text, ent("title", "CIO", text)) and not denied(text, ent("title", "CFO", text))
+    assert denied(text, ent("title", "部长", text))
