@@ -30,8 +30,8 @@ from actions.slots import (
 )
 from bot import charts, i18n
 from bot.capture import Captured, capture
-from bot.resolve import person_shaped
-from bot.store import Account, InvalidFact, Stakeholder, TeamScope
+from bot.resolve import accounts_in_text, person_shaped
+from bot.store import Account, InvalidFact, Stakeholder, TeamScope, lookup_key
 
 
 def _clear_form() -> List[EventType]:
@@ -116,10 +116,17 @@ class SaveFactsAction(SalesAction):
                 account_name = first(entities, "account") or tracker.get_slot(SLOT_CURRENT_ACCOUNT)
             if self.preset:
                 account_name = self.preset[1]
-            elif self.intent != "add_account" and account_name and not scope.match_accounts(account_name) \
-                    and (scope.list_accounts() or person_shaped(account_name)):
-                # facts about an account the team does not have: never a new account on a guess
-                return self.ask_account_first(reply, scope, account_name, messages) + _clear_form()
+            elif self.intent != "add_account" and account_name and (
+                    len(matches := scope.match_accounts(account_name)) > 1
+                    or not matches and (scope.list_accounts() or person_shaped(account_name))):
+                # facts about an account the team does not have, or one of several: never an account on a guess
+                return self.ask_account_first(reply, scope, account_name, messages, matches) + _clear_form()
+            elif self.intent == "add_account" and account_name and (similar := [
+                    a for a in scope.match_accounts(account_name) if a.name_key != lookup_key(account_name)]):
+                # "ACME Corporation" beside Acme Corp: the same company, or really a new account?
+                return self.ask_account_first(reply, scope, account_name, messages, similar) + _clear_form()
+            elif self.intent != "add_account" and account_name and len(matches) == 1:
+                account_name = matches[0].name  # "天润" is 天润光伏: never a second account under the short name
             if not person_name and self.intent != "add_account":
                 person_name = self._person_reference(scope, tracker, entities, account_name, trigger_text)
             result = capture(scope, account_name, entities, text=trigger_text,
@@ -131,11 +138,18 @@ class SaveFactsAction(SalesAction):
                 events.append(SlotSet(SLOT_CURRENT_PERSON, current_person))
         return events + _clear_form()
 
-    def ask_account_first(self, reply: Reply, scope: TeamScope, name: str, messages: List[Dict[str, Any]]
-                          ) -> List[EventType]:
-        """One short question: which of the rep's accounts, or really a new one called `name`?"""
+    def ask_account_first(self, reply: Reply, scope: TeamScope, name: str, messages: List[Dict[str, Any]],
+                          matches: Optional[List[Account]] = None) -> List[EventType]:
+        """One short question: which of the rep's accounts (those `name` fits), or really a new one?"""
         held = json.dumps({"intent": self.intent, "messages": [{"text": m.get("text"), "entities": m.get("entities")}
                                                               for m in messages]}, ensure_ascii=False)
+        if matches:  # "Acme" with Acme Corp and ACME Corporation on file
+            buttons = account_buttons(matches[:5], "inform", reply.lang)
+            if self.intent == "add_account":
+                buttons.append({"title": reply.text("new_account_button", name=name),
+                                "payload": payload("inform", account=name)})
+            reply.say("which_account", buttons=buttons)
+            return [SlotSet(SLOT_PENDING_OFFER, "facts_for:" + held)]
         accounts = scope.list_accounts()
         buttons = account_buttons(accounts[:4], "inform", reply.lang)
         buttons.append({"title": reply.text("new_account_button", name=name), "payload": payload("inform", account=name)})
@@ -270,6 +284,12 @@ def resolve_account(scope: TeamScope, tracker: Tracker, reply: Reply, intent: st
         owners = {p.account_id: p.account for p in scope.find_stakeholders(person)}
         if len(owners) == 1:
             return next(iter(owners.values()))
+    short = accounts_in_text(accounts, tracker.latest_message.get("text") or "")
+    if len(short) == 1:  # "summary of Acme" for Acme Corp: never the account last discussed instead
+        return short[0]
+    if short:
+        reply.say("which_account", buttons=account_buttons(short, intent, reply.lang))
+        return None
     current = account_from_context(scope, tracker)
     if current:
         return current

@@ -25,9 +25,11 @@ from actions.context import (
     mentions_person_pronoun,
     person_from_context,
     reconcile_entities,
+    user_messages_since_form,
 )
 from actions.slots import ANSWER_INTENTS, INTERRUPT_INTENTS, SLOT_FORM_ACCOUNT, SLOT_FORM_PERSON, SLOT_REQUESTED
 from bot import i18n
+from bot.notes import names_a_place
 from bot.store import MAX_NAME, InvalidFact, clean_name
 
 MAX_ANSWER = 80
@@ -95,10 +97,15 @@ class FactFormValidation(SafeFormValidation, ABC):
                 if not answer:
                     return None
                 match = scope.find_account(answer)
+                if match is None and len(candidates := scope.match_accounts(answer)) == 1:
+                    match = candidates[0]  # "去恒泰开了个会": 恒泰冷链物流
                 if match is not None or self.creates_accounts:
                     return match.name if match and not self.new_account else answer
-                if answering:
-                    return None  # the form asks again, with the team's accounts as buttons
+                note = (user_messages_since_form(tracker, self.form_name()) or [{}])[0].get("text") or ""
+                if answering and names_a_place(note, answer):
+                    return answer  # the rep picked "New account: Orion Labs" for a note at Orion Labs
+                if answering or (named and names_a_place(tracker.latest_message.get("text") or "", named)):
+                    return None  # the form asks, with the team's accounts (and the named one) as buttons
             if self.new_account:
                 return None
             person = first(entities, "person")

@@ -351,7 +351,9 @@ class SafeFormValidation(FormValidationAction, ABC):
                 return [SlotSet(SLOT_RESUME_OFFER, None), SlotSet("requested_slot", tracker.get_slot("requested_slot"))]
             if answer in ("deny", "cancel"):
                 reply = Reply(dispatcher, reply_language(tracker))
-                reply.say("resume_declined", topic=form_topic(reply, tracker, self.form_name()))
+                saved_as_told = self.form_name() == "debrief_form"  # each debrief answer is saved when given
+                reply.say("resume_declined_kept" if saved_as_told else "resume_declined",
+                          topic=form_topic(reply, tracker, self.form_name()))
                 return [SlotSet(SLOT_RESUME_OFFER, None)] + self._end_form(domain)
         try:
             return await off_the_event_loop(lambda: super(SafeFormValidation, self).run(dispatcher, tracker, domain))

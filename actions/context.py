@@ -143,8 +143,10 @@ COMMON_WORDS = frozenset("will mark grace rich bill pat sue ray may june april h
 
 
 def _find_word(norm: str, needle: str, exact_case: Optional[str] = None) -> int:
-    """Where `needle` starts in `norm` (whole words for Latin ones); with `exact_case`, only where the
-    original text has it capitalised."""
+    """Where `needle` starts in `norm` (whole words for Latin ones).
+
+    With `exact_case`, only where the original text has it capitalised.
+    """
     start = norm.find(needle)
     while start >= 0:
         whole = not needle.isascii() or re.fullmatch(r"(?:^|\W)" + re.escape(needle) + r"(?:\W|$)",
@@ -176,6 +178,16 @@ def reconcile_entities(scope: TeamScope, entities: List[Dict[str, Any]],
     out = [dict(e) for e in entities]
     if text:
         out += known_names(scope, text, out)
+    tagged = [e for e in out if e.get("entity") == "account"]
+    if len(tagged) > 1 and any(scope.match_accounts(str(e.get("value") or "")) for e in tagged):
+        # "Gary Pruitt is VP maintenance at Cobalt Ridge Mining" read as two accounts: the unknown,
+        # name-shaped one is the person
+        from bot.resolve import plausible_person_name
+
+        for e in tagged:
+            value = str(e.get("value") or "")
+            if not scope.match_accounts(value) and plausible_person_name(value):
+                e["entity"] = "person"
     named_accounts = {name_key(str(e.get("value"))) for e in out if e.get("entity") == "account"}
     for e in out:
         if e.get("entity") != "person":

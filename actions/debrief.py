@@ -53,7 +53,8 @@ class ValidateDebriefForm(CoachFormValidation):
         intent = _intent(tracker)
         if _is_skip(text, intent):
             return {slot: SKIPPED}
-        if intent in ("affirm", "thank") or not self.asked(tracker, slot, free_text=True):
+        short = len(text.split()) <= 3 and len(text) <= 12  # "ok", "thanks", "确定" (not "Hank wants a pilot")
+        if intent in ("affirm", "thank") and short or not self.asked(tracker, slot, free_text=True):
             return {}  # "ok" / "确定" says nothing about the meeting; a request or a buyer line is not an answer
         answer = short_answer(text, limit=len(text))  # stored whole: the channels limit a message's length
         return {slot: answer} if answer else {}

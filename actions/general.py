@@ -8,7 +8,7 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.types import DomainDict
 
 from actions.base import Reply, SalesAction, action_named, caller, store
-from actions.context import account_buttons, entities_of, first
+from actions.context import account_buttons, entities_of, first, payload, reconcile_entities, user_messages_since_form
 from actions.slots import (
     COACHING_FORM_SLOTS,
     FORM_SLOTS,
@@ -20,6 +20,7 @@ from actions.slots import (
 )
 from bot import i18n
 from bot.language import LANGUAGES
+from bot.notes import names_a_place
 
 
 class SayAction(SalesAction):
@@ -126,10 +127,10 @@ async def _save_held_facts(reply: Reply, tracker: Tracker, domain: DomainDict, h
     """The facts held back by `SaveFactsAction.ask_account_first`, saved at the account the rep picked."""
     import json
 
-    from actions.account_facts import ActionSaveDeal, ActionSaveNeed, ActionSaveStakeholder
+    from actions.account_facts import ActionSaveAccount, ActionSaveDeal, ActionSaveNeed, ActionSaveStakeholder
 
     data = json.loads(held.split(":", 1)[1])
-    kinds = {a.intent: a for a in (ActionSaveStakeholder, ActionSaveDeal, ActionSaveNeed)}
+    kinds = {a.intent: a for a in (ActionSaveAccount, ActionSaveStakeholder, ActionSaveDeal, ActionSaveNeed)}
     save = kinds.get(data.get("intent"), ActionSaveStakeholder)()
     save.preset = (data.get("messages") or [], account)
     return await save.act(reply, tracker, domain)
@@ -233,7 +234,14 @@ class ActionAskFormAccount(SalesAction):
         who = caller(tracker)
         with store().team(who.team_key, who.user_key) as scope:
             accounts = scope.list_accounts()
-            reply.say("ask_form_account", buttons=account_buttons(accounts, "inform", reply.lang))
+            buttons = account_buttons(accounts, "inform", reply.lang)
+            if tracker.active_loop.get("name") == "meeting_form":  # "met Jane at Orion Labs": maybe a new account
+                note = (user_messages_since_form(tracker, "meeting_form") or [{}])[0]
+                named = first(reconcile_entities(scope, entities_of(note), note.get("text")), "account")
+                if named and scope.find_account(named) is None and names_a_place(note.get("text") or "", named):
+                    buttons = buttons[:4] + [{"title": reply.text("new_account_button", name=named),
+                                              "payload": payload("inform", account=named)}]
+            reply.say("ask_form_account", buttons=buttons)
         return []
 
 

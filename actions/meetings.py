@@ -37,7 +37,7 @@ from actions.slots import (
 from bot import i18n
 from bot.capture import Captured, capture
 from bot.dates import meeting_date
-from bot.notes import need_clauses
+from bot.notes import names_a_place, need_clauses
 from bot.resolve import plausible_person_name
 from bot.store import Account, InvalidFact, TeamScope
 
@@ -83,6 +83,8 @@ def found_fragments(reply: Reply, result: Captured) -> List[str]:
     frags = []
     for change in result.people:
         facts = person_fragments(reply, change.changes)
+        if not facts and not change.created:
+            continue  # a known person named again brings nothing to save
         label = change.person.name + (f" ({i18n.join(facts, reply.lang)})" if facts else "")
         frags.append(reply.text("found_new_person", person=label) if change.created else label)
     if "industry" in result.account_changes:
@@ -109,6 +111,8 @@ class ActionSaveMeeting(SalesAction):
         who = caller(tracker)
         with store().team(who.team_key, who.user_key) as scope:
             account = scope.find_account(tracker.get_slot(SLOT_FORM_ACCOUNT))
+            if account is None and names_a_place(text, tracker.get_slot(SLOT_FORM_ACCOUNT) or ""):
+                account = scope.get_or_create_account(tracker.get_slot(SLOT_FORM_ACCOUNT))[0]  # picked as new
             if account is None:
                 reply.say("meeting_no_account")
                 return self.on_failure(tracker)

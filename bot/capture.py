@@ -93,6 +93,12 @@ def budget_amount(entities: List[Entity], text: Optional[str]) -> Any:
     return None
 
 
+#: words that say a sentence is about where the deal stands, not about a person's part in it
+_STAGE_CUE = re.compile(r"\b(?:stage|phase|status|now in|are in|they're in|moved to|moving to|entered|entering|"
+                        r"we're at|we are at|deal is|project is|currently)\b|阶段|階段|进入|進入|到了|已经在|已經在|"
+                        r"正在|在做|在走|推进到|推進到|目前在|现在在|現在在|项目在|項目在|专案在|專案在", re.IGNORECASE)
+
+
 def deal_facts(entities: List[Entity], text: Optional[str] = None, account_name: Optional[str] = None,
                people: Optional[List[str]] = None) -> Dict[str, Any]:
     """Opportunity facts: stage, budget, timeline, competitors.
@@ -103,8 +109,11 @@ def deal_facts(entities: List[Entity], text: Optional[str] = None, account_name:
     others = {lookup_key(n) for n in [account_name or "", *(people or [])] if n}
     competitors = [c for c in _values(entities, "competitor") if lookup_key(c) not in others
                    and not (account_name and same_company(c, account_name))]
+    stage = _last(entities, "purchase_stage")
+    if stage and people and text and not _STAGE_CUE.search(text):
+        stage = None  # "maybe 40% say in the decision", "李工负责评估": the person's part, not the deal's stage
     facts: Dict[str, Any] = {
-        "purchase_stage": _last(entities, "purchase_stage"),
+        "purchase_stage": stage,
         "budget": budget_amount(entities, text),
         "timeline": _first(entities, "timeline"),
         "competitors": competitors,
@@ -198,8 +207,11 @@ def _a_need(text: str) -> bool:
 
 
 def _not_a_person(scope: TeamScope, name: str, account: Account, entities: List[Entity]) -> bool:
-    """A name the tagger took for a person that names a company: the account (康铂 for 康铂医疗), another
-    of the team's accounts, or a competitor ("Manhattan" of Manhattan Associates, 卫宁 of 卫宁健康)."""
+    """A name the tagger took for a person that names a company.
+
+    The account (康铂 for 康铂医疗), another of the team's accounts, or a competitor ("Manhattan" of
+    Manhattan Associates, 卫宁 of 卫宁健康).
+    """
     from bot.language import name_key
 
     key = name_key(name)
@@ -214,8 +226,10 @@ def _not_a_person(scope: TeamScope, name: str, account: Account, entities: List[
 
 
 def _merge_same_person(groups: Dict[str, List[Entity]]) -> Dict[str, List[Entity]]:
-    """One person named twice in one message ("劉冠宇劉課長", "秦国华 … 秦总说"): the short form's facts go to
-    the full name when it fits only that one."""
+    """One person named twice in one message ("劉冠宇劉課長", "秦国华 … 秦总说").
+
+    The short form's facts go to the full name when it fits only that one.
+    """
     from bot.resolve import is_short_name, same_person
 
     out = {n: list(e) for n, e in groups.items()}

@@ -51,9 +51,21 @@ def text(key: str, lang: Optional[str], **params: Any) -> str:
     return template.format_map(_Params(params)).rstrip()
 
 
+#: parameters that carry a name the rep typed: shown exactly as typed, never script-converted (台灣精密 stays 台灣)
+NAME_PARAMS = ("account", "person", "name", "new_name", "old_name")
+
+
 def render(key: str, lang: Optional[str], **params: Any) -> str:
     """Renders message `key` for a language tag (en, zh-Hans, zh-Hant)."""
-    return to_script(text(key, lang, **params), lang)
+    kept: Dict[str, str] = {}
+    for name in NAME_PARAMS:
+        if isinstance(params.get(name), str) and params[name]:
+            token = f"\ue000{len(kept)}\ue001"
+            kept[token], params[name] = params[name], token
+    out = to_script(text(key, lang, **params), lang)
+    for token, value in kept.items():
+        out = out.replace(token, value)
+    return out
 
 
 def label(kind: str, value: Optional[str], lang: Optional[str]) -> str:

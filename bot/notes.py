@@ -78,5 +78,17 @@ _TOLD = re.compile(r"\b(?:said|says|told|mentioned|asked|wants|complained|explai
 
 def looks_like_a_meeting_note(text: str) -> bool:
     """A report of a meeting: long, with a meeting word, a past day and someone saying something."""
-    long_enough = len(text) >= (30 if len(re.findall(r"[\u4e00-\u9fff]", text)) >= 10 else 80)
+    long_enough = len(text) >= (15 if len(re.findall(r"[\u4e00-\u9fff]", text)) >= 10 else 40)
     return long_enough and bool(_MET.search(text) and _PAST.search(text) and _TOLD.search(text))
+
+
+def names_a_place(text: str, name: str) -> bool:
+    """Whether a meeting note names `name` as where the meeting was ("met Jane at Orion Labs", "在华东精密开会").
+
+    Such a company may be new to the team: the bot asks rather than log the note at another account.
+    A name with no such cue ("Met Dave Wilson today") is a tagger's guess and never a new account.
+    """
+    if not name or not text:
+        return False
+    return re.search(rf"(?:\b(?:at|visited|visiting|visit|went to|in the office of)\s+|在|去|到|拜访|拜訪)\s*{re.escape(name)}",
+                     text, re.IGNORECASE) is not None

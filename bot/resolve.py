@@ -306,7 +306,7 @@ _NOT_NAME_PARTS = ("公司", "客户", "项目")
 
 def plausible_person_name(name: Optional[str]) -> bool:
     """Whether a span the NLU took for a person can be one ("her influence", "她的影响力" cannot)."""
-    text = (name or "").strip()
+    text = (name or "").strip().strip(";；,，.。:：!！?？")  # "Maria Lopez;" is Maria Lopez
     if not text or is_pronoun(text):
         return False
     words = _latin_words(text)
@@ -387,3 +387,26 @@ def without_title(name: str) -> str:
     """"Dr. Anita Rao" → "Anita Rao": a new person is stored under their name (a lone "Mr. Chen" stays)."""
     bare = _LATIN_TITLES.sub("", (name or "").strip())
     return bare if len(_latin_words(bare)) >= 2 else name
+
+
+def accounts_in_text(accounts: Iterable[Any], text: str) -> List[Any]:
+    """The accounts a message names by a short form the NLU did not tag.
+
+    "summary of Acme" (Acme Corp), "华东的概况" (华东精密): a Latin name's first word, as a whole
+    word; a Chinese name's first two characters.
+    """
+    folded = to_simplified(unicodedata.normalize("NFKC", text or "")).casefold()
+    found = []
+    for account in accounts:
+        name = to_simplified(str(account.name)).casefold()
+        words = _latin_words(name)
+        han = _han(name)
+        if words and len(words[0]) >= 3 and words[0] not in _NOT_NAME_WORDS:
+            hit = re.search(rf"(?<![a-z0-9]){re.escape(words[0])}(?![a-z0-9])", folded) is not None
+        elif len(han) >= 3:
+            hit = han[:2] in folded
+        else:
+            hit = False
+        if hit:
+            found.append(account)
+    return found

@@ -13,7 +13,6 @@ rep stated).
 """
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta

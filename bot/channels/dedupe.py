@@ -105,8 +105,11 @@ class SqlDedupe:
         return True
 
     async def first_seen(self, key: str, ttl: int) -> bool:
-        """This process's memory first (it also holds what was seen while the database was locked), then
-        the database, waited on for at most `WAIT_SECONDS` so a webhook still answers inside Slack's 3 s."""
+        """This process's memory first, then the database.
+
+        Memory also holds what was seen while the database was locked; the database is waited on for
+        at most `WAIT_SECONDS` so a webhook still answers inside Slack's 3 s.
+        """
         key = _fit(self.prefix + key)
         if not await self.fallback.first_seen(key, ttl):
             return False

@@ -73,9 +73,12 @@ def metadata_refused(metadata: Any) -> bool:
 
 
 class PacketJson:
-    """The JSON codec socket.io decodes packets with: a packet nested too deep, holding an integer over
-    Python's digit limit or not JSON at all becomes the event `UNREADABLE_EVENT` (answered politely)
-    instead of an exception with a traceback in the log."""
+    """The JSON codec socket.io decodes packets with.
+
+    A packet nested too deep, holding an integer over Python's digit limit or not JSON at all
+    becomes the event `UNREADABLE_EVENT` (answered politely) instead of an exception with a
+    traceback in the log.
+    """
 
     UNREADABLE_EVENT = "unreadable_packet"
 

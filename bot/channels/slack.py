@@ -298,7 +298,7 @@ class SlackOutput(SlackBot):
             await self.client.chat_postMessage(channel=channel, **kwargs)
         except SlackApiError as exc:
             logger.error("Slack chat.postMessage failed: %s", exc.response.get("error"))
-        except Exception as exc:  # noqa: BLE001 - Slack unreachable: the turn is still saved 
+        except Exception as exc:  # noqa: BLE001 - Slack unreachable: the turn is still saved
             logger.error("Slack chat.postMessage failed (%s)", type(exc).__name__)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:

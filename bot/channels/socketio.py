@@ -52,8 +52,8 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
-from socketio.packet import Packet
 from socketio.exceptions import ConnectionRefusedError as Refused
+from socketio.packet import Packet
 
 from bot import REPO_DIR
 from bot.channels.limits import (
@@ -160,7 +160,7 @@ class TokenVerifier:
         except jwt.PyJWTError as exc:
             raise TokenError(str(exc)) from exc
         expires = claims.get("exp")
-        if not isinstance(expires, (int, float)) or expires - time.time() > self.max_lifetime + self.leeway:
+        if not isinstance(expires, int | float) or expires - time.time() > self.max_lifetime + self.leeway:
             raise TokenError("token lives longer than WEB_JWT_MAX_LIFETIME")  # a leaked token must not last years
         user, team = claims.get("sub"), claims.get("team")
         for label, value in (("sub", user), ("team", team)):

@@ -19,6 +19,10 @@ _CHOICE = re.compile(r"^(?:第|选|選)?\s*"
                      r"([0-9]{1,3}|[零〇一二两兩三四五六七八九十]{1,3})"
                      r"\s*(?:个|個|项|項|号|號)?\s*[.。、)）]?$")
 _FOLD = re.compile(r"[\W_]+")
+_PARENTHESIS = re.compile(r"\s*[(（][^()（）]*[)）]\s*$")
+#: bare yes/no words (folded), for questions whose buttons say more ("确认删除", "Yes, save them")
+_YES = frozenset({"yes", "y", "yeah", "yep", "sure", "ok", "okay", "是", "是的", "对", "好", "好的", "嗯", "可以", "行", "确认"})
+_NO = frozenset({"no", "n", "nope", "不", "不是", "否", "不要", "不用", "算了"})
 
 
 def choice_number(text: str) -> Optional[int]:
@@ -57,4 +61,10 @@ def pick(text: str, buttons: Iterable[Mapping[str, Any]]) -> Optional[str]:
     if not typed:
         return None
     matches = [b["payload"] for b in options if _folded(str(b.get("title") or "")) == typed]
+    if not matches:  # "Tom Becker" for the button "Tom Becker (Initech)"
+        matches = [b["payload"] for b in options
+                   if _folded(_PARENTHESIS.sub("", str(b.get("title") or ""))) == typed]
+    if not matches and typed in _YES | _NO:  # a bare "是" / "no" answers a yes/no question
+        wanted = "/affirm" if typed in _YES else "/deny"
+        matches = [b["payload"] for b in options if b["payload"] == wanted]
     return matches[0] if len(set(matches)) == 1 else None

@@ -27,6 +27,10 @@ BUYER_INTENTS = frozenset({"spin_situation", "spin_problem", "spin_implication",
                            "pitch_product", "offer_discount", "ask_commitment", "handle_objection", "small_talk"})
 #: below this confidence another request's intent does not overrule an answer
 SURE = 0.6
+#: forms whose questions ask what the customer said: a line that reads like an objection, a need, a
+#: conflict or a meeting report is the answer ("1/4 What problems did they mention?" → "checkout is too slow")
+REPORTING_FORMS = {"debrief_form": ("objection_", "conflict_", "record_", "log_meeting", "spin_", "pitch_",
+                                    "ask_commitment", "small_talk")}
 #: what each form's family of triggering intents starts with
 FORM_FAMILIES = {"objection_form": "objection_", "conflict_form": "conflict_"}
 
@@ -55,6 +59,8 @@ def role_of(intent: Optional[str], confidence: Optional[float], form: Optional[s
         return "answer"
     if intent in interrupting:
         return "request"
+    if free_text and intent.startswith(REPORTING_FORMS.get(form or "", ())):
+        return "answer"
     if family(form, intent):
         # the same kind again is the rep elaborating; another kind is a new problem
         return "answer" if intent == current_kind or confidence < SURE else "same_kind"

@@ -1,5 +1,6 @@
-"""Competitors named after a cue: "competitor is LabWare", "up against Manhattan and Blue Yonder", "对手是南瑞",
-"鼎新也有来报价", "比金蝶贵".
+"""Competitors named after a cue.
+
+"competitor is LabWare", "up against Manhattan and Blue Yonder", "对手是南瑞", "鼎新也有来报价", "比金蝶贵".
 
 The CRF misses many competitor names or reads them as an account ("对手是南瑞" → a question about an
 account called 南瑞). A name in a competitor cue is a competitor: the extractor adds it, and a person or

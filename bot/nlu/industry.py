@@ -60,6 +60,7 @@ def with_industry(text: str, entities: List[Dict[str, Any]]) -> List[Dict[str, A
     account = next((e for e in entities if e.get("entity") == "account" and isinstance(e.get("end"), int)), None)
     if account is None:
         return entities
+    _name_before(text, account)
     value = str(account.get("value") or "")
     if re.match(r"^[\u4e00-\u9fff]{2,}\s+[\u4e00-\u9fff]", value.strip()):  # "通衢供应链 物流": name, industry
         cut = value.strip().index(" ")
@@ -70,3 +71,16 @@ def with_industry(text: str, entities: List[Dict[str, Any]]) -> List[Dict[str, A
     start = text.find(value, account["end"])
     return entities + [{"entity": "industry", "value": value, "start": start, "end": start + len(value),
                         "confidence_entity": 0.7, "extractor": "SalesNameExtractor"}]
+
+
+_ADD_ZH = re.compile(r"^\s*(?:新建|新增|添加|加)\s*(?:一个|一個)?\s*(?:新)?(?:客户|客戶)\s*[:：]?\s*(?P<name>[^\s,，、:：]{2,30})")
+_ADD_EN = re.compile(r"^\s*(?:add|new|create)\s+(?:a\s+)?(?:new\s+)?account\s*:?\s*(?P<name>[^,;]+?)\s*(?:[,;]|\s[-—–]\s)",
+                     re.IGNORECASE)
+
+
+def _name_before(text: str, account: Dict[str, Any]) -> None:
+    """"新建客户鑫诚人寿 保险" tagged account=保险: the name is what follows 新建客户, the tagged word its industry."""
+    match = _ADD_ZH.match(text) or _ADD_EN.match(text)
+    if not match or account.get("start", -1) < match.end("name"):
+        return
+    account.update(value=match.group("name"), start=match.start("name"), end=match.end("name"))

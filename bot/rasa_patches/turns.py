@@ -23,7 +23,6 @@ keeps what the rep typed.
 from __future__ import annotations
 
 import copy
-
 import logging
 from typing import Any, List
 

@@ -37,8 +37,10 @@ def lock_timeout() -> float:
 
 
 def _private_file(url: str) -> None:
-    """The SQLite file (and its WAL) readable and writable by this user only: accounts are confidential,
-    and another local user holding a read lock could stall every write."""
+    """The SQLite file (and its WAL) readable and writable by this user only.
+
+    Accounts are confidential, and another local user holding a read lock could stall every write.
+    """
     path = url.split("///", 1)[1] if "///" in url else ""
     if not path or path.startswith(":memory:") or path.startswith("file:"):
         return

@@ -9,7 +9,6 @@ whole account.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import socket
 import sqlite3
@@ -19,12 +18,10 @@ import time
 
 import pytest
 
-from bot import i18n
 from bot.store import history
 from tests.access.test_secure_by_default import alive, new_sender, raw_post, rest
 from tests.conftest import MODEL_PATH
 from tests.servers import REPO, VENV_BIN, base_env, free_port, running_servers
-
 
 # --- history erasure rewrites what was said, never the event's structure -------------------------
 

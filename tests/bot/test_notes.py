@@ -33,6 +33,9 @@ def test_budgets_competitors_and_small_talk_are_not_needs(note):
     ("昨天去江淮拜访了孙总和风控部的何经理 孙总说他们今年要把信贷风控系统换掉 老系统太慢", True),
     ("help me prepare for my meeting with Maria tomorrow, she said they want a demo", False),
     ("Hi Helen, thanks for making the time. I wanted to understand how you're evaluating vendors this year", False),
+    ("昨天和陳經理吃飯，他說預算被砍了三成", True),  # new-user tour: it became the budget-cut letter
+    ("Met Maria yesterday, she said the board froze spending", True),
+    ("they cut the budget by 30%, help me write a letter", False),
 ])
 def test_a_long_meeting_report_is_a_note(text, note):
     assert looks_like_a_meeting_note(text) is note

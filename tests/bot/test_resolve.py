@@ -140,3 +140,17 @@ def test_short_forms_of_stored_people_are_found_in_a_sentence():
     assert "王总" in find_mentions("把王总删了", names) and "老王" in find_mentions("把老王删了", names)
     assert find_mentions("delete the tomato account", names) == []
     assert find_mentions("把那个删了", names) == []
+
+
+def test_short_account_names_in_a_read_request():
+    from types import SimpleNamespace as A
+
+    from bot.resolve import accounts_in_text
+
+    acme, initech, huadong, dongfang = A(name="Acme Corp"), A(name="Initech"), A(name="华东精密"), A(name="东方物流")
+    accounts = [acme, initech, huadong, dongfang]
+    assert accounts_in_text(accounts, "summary of Acme") == [acme]
+    assert accounts_in_text(accounts, "华东的概况") == [huadong]
+    assert accounts_in_text(accounts, "華東的概況") == [huadong]
+    assert accounts_in_text(accounts, "show me the summary") == []
+    assert accounts_in_text(accounts, "acmes") == []

@@ -103,8 +103,10 @@ def test_the_environment_picks_redis_with_the_database_behind_it(monkeypatch):
 
 
 async def test_a_key_seen_while_the_database_was_locked_is_still_refused_once_it_is_free(sqlite_url, tmp_path):
-    """Attacker's pass: a replay sent after a short lock was accepted a second time, because only the
-    database was asked once it was back. This process's memory is asked first now."""
+    """Attacker's pass: a replay sent after a short lock was accepted a second time.
+
+    Only the database was asked once it was back. This process's memory is asked first now.
+    """
     import sqlite3
 
     from bot.store.migrate import upgrade

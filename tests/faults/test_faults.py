@@ -474,18 +474,21 @@ def test_database_unavailable_gives_a_clear_reply_and_no_partial_record(servers,
         assert not servers.tracker(me)["active_loop"]
     assert people(account_store, me, "Zeta Corp") == []
 
-    # the database fails in the middle of a write: the account and person written before it are rolled back
+    # the database fails in the middle of a write: the account created before it is rolled back
     meeting = "Had a meeting with Jane Doe at Orion Labs today, she said they want a pilot"
+    new_orion = '/inform{"account": "Orion Labs"}'  # the "New account: Orion Labs" button
+    assert "New account: Orion Labs" in str(servers.say(me, meeting))  # asked, never logged at Zeta Corp
     with table_locked(pg_database, "interactions"):
-        reply, took = timed(servers, me, meeting)
+        reply, took = timed(servers, me, new_orion)
         assert reply == unavailable and took < REPLY_WITHIN
     assert account(account_store, me, "Orion Labs") is None
 
     # back: the conversation continues, each fact once
     assert "Jane Doe" in servers.say_text(me, "Jane Doe is the CIO at Zeta Corp, she is a supporter")
-    assert servers.say_text(me, meeting).startswith("Logged: meeting at Orion Labs")
+    servers.say(me, meeting)
+    assert servers.say_text(me, new_orion).startswith("Logged: meeting at Orion Labs")
     orion = account(account_store, me, "Orion Labs")
-    assert [p["name"] for p in orion["stakeholders"]] == ["Jane Doe"] and len(orion["interactions"]) == 1
+    assert len(orion["interactions"]) == 1 and orion["stakeholders"] == []  # people wait for the rep's yes
     assert people(account_store, me, "Zeta Corp") == ["Jane Doe"]
 
 
