@@ -116,17 +116,18 @@ class SaveFactsAction(SalesAction):
                 account_name = first(entities, "account") or tracker.get_slot(SLOT_CURRENT_ACCOUNT)
             if self.preset:
                 account_name = self.preset[1]
-            elif self.intent != "add_account" and account_name and (
-                    len(matches := scope.match_accounts(account_name)) > 1
-                    or not matches and (scope.list_accounts() or person_shaped(account_name))):
-                # facts about an account the team does not have, or one of several: never an account on a guess
-                return self.ask_account_first(reply, scope, account_name, messages, matches) + _clear_form()
-            elif self.intent == "add_account" and account_name and (similar := [
-                    a for a in scope.match_accounts(account_name) if a.name_key != lookup_key(account_name)]):
+            elif account_name and self.intent == "add_account":
                 # "ACME Corporation" beside Acme Corp: the same company, or really a new account?
-                return self.ask_account_first(reply, scope, account_name, messages, similar) + _clear_form()
-            elif self.intent != "add_account" and account_name and len(matches) == 1:
-                account_name = matches[0].name  # "天润" is 天润光伏: never a second account under the short name
+                similar = [a for a in scope.match_accounts(account_name) if a.name_key != lookup_key(account_name)]
+                if similar:
+                    return self.ask_account_first(reply, scope, account_name, messages, similar) + _clear_form()
+            elif account_name:
+                matches = scope.match_accounts(account_name)
+                if len(matches) > 1 or not matches and (scope.list_accounts() or person_shaped(account_name)):
+                    # facts about an account the team does not have, or one of several: never one on a guess
+                    return self.ask_account_first(reply, scope, account_name, messages, matches) + _clear_form()
+                if matches:
+                    account_name = matches[0].name  # "天润" is 天润光伏: never a second account under the short name
             if not person_name and self.intent != "add_account":
                 person_name = self._person_reference(scope, tracker, entities, account_name, trigger_text)
             result = capture(scope, account_name, entities, text=trigger_text,
@@ -143,17 +144,12 @@ class SaveFactsAction(SalesAction):
         """One short question: which of the rep's accounts (those `name` fits), or really a new one?"""
         held = json.dumps({"intent": self.intent, "messages": [{"text": m.get("text"), "entities": m.get("entities")}
                                                               for m in messages]}, ensure_ascii=False)
-        if matches:  # "Acme" with Acme Corp and ACME Corporation on file
-            buttons = account_buttons(matches[:5], "inform", reply.lang)
-            if self.intent == "add_account":
-                buttons.append({"title": reply.text("new_account_button", name=name),
-                                "payload": payload("inform", account=name)})
-            reply.say("which_account", buttons=buttons)
-            return [SlotSet(SLOT_PENDING_OFFER, "facts_for:" + held)]
-        accounts = scope.list_accounts()
-        buttons = account_buttons(accounts[:4], "inform", reply.lang)
-        buttons.append({"title": reply.text("new_account_button", name=name), "payload": payload("inform", account=name)})
-        reply.say("which_account_for_facts", name=name, buttons=buttons)
+        # "Acme" with Acme Corp and ACME Corporation on file: those two; else the team's accounts
+        buttons = account_buttons(matches[:5] if matches else scope.list_accounts()[:4], "inform", reply.lang)
+        if not matches or self.intent == "add_account":
+            buttons.append({"title": reply.text("new_account_button", name=name),
+                            "payload": payload("inform", account=name)})
+        reply.say("which_account" if matches else "which_account_for_facts", name=name, buttons=buttons)
         return [SlotSet(SLOT_PENDING_OFFER, "facts_for:" + held)]
 
     @staticmethod

@@ -97,8 +97,6 @@ class FactFormValidation(SafeFormValidation, ABC):
                 if not answer:
                     return None
                 match = scope.find_account(answer)
-                if match is None and len(candidates := scope.match_accounts(answer)) == 1:
-                    match = candidates[0]  # "去恒泰开了个会": 恒泰冷链物流
                 if match is not None or self.creates_accounts:
                     return match.name if match and not self.new_account else answer
                 note = (user_messages_since_form(tracker, self.form_name()) or [{}])[0].get("text") or ""

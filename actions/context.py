@@ -179,14 +179,14 @@ def reconcile_entities(scope: TeamScope, entities: List[Dict[str, Any]],
     if text:
         out += known_names(scope, text, out)
     tagged = [e for e in out if e.get("entity") == "account"]
-    if len(tagged) > 1 and any(scope.match_accounts(str(e.get("value") or "")) for e in tagged):
-        # "Gary Pruitt is VP maintenance at Cobalt Ridge Mining" read as two accounts: the unknown,
-        # name-shaped one is the person
+    if len(tagged) > 1:
+        # "Gary Pruitt is VP maintenance at Cobalt Ridge Mining" read as two accounts: beside a known
+        # one, the unknown, name-shaped one is the person
         from bot.resolve import plausible_person_name
 
-        for e in tagged:
-            value = str(e.get("value") or "")
-            if not scope.match_accounts(value) and plausible_person_name(value):
+        known = [bool(scope.match_accounts(str(e.get("value") or ""))) for e in tagged]
+        for e, is_account in zip(tagged, known, strict=True):
+            if any(known) and not is_account and plausible_person_name(str(e.get("value") or "")):
                 e["entity"] = "person"
     named_accounts = {name_key(str(e.get("value"))) for e in out if e.get("entity") == "account"}
     for e in out:
