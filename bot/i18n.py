@@ -58,6 +58,8 @@ NAME_PARAMS = ("account", "person", "name", "new_name", "old_name")
 def render(key: str, lang: Optional[str], **params: Any) -> str:
     """Renders message `key` for a language tag (en, zh-Hans, zh-Hant)."""
     kept: Dict[str, str] = {}
+    if any("\ue000" in str(v) for v in params.values()):  # the token's own character in a text: no tokens
+        return to_script(text(key, lang, **params), lang)
     for name in NAME_PARAMS:
         if isinstance(params.get(name), str) and params[name]:
             token = f"\ue000{len(kept)}\ue001"

@@ -44,3 +44,19 @@ def test_name_key_matches_across_scripts_case_and_spacing():
     assert name_key("華東精密") == name_key("华东精密")
     assert name_key("Acme Corp.") == name_key("acme corp") == name_key("ACME  Corp")
     assert name_key("Acme") != name_key("Acme Corp")
+
+
+def test_names_in_replies_are_shown_as_typed_in_traditional_script():
+    from bot import i18n
+
+    out = i18n.render("stakeholder_saved_new", "zh-Hant", person="林協理", account="台灣精密", facts="", new_account="")
+    assert out == "已保存：台灣精密 · 林協理（新人員）。"  # the template converted, the names as typed
+    assert i18n.render("account_created", "zh-Hans", account="台灣精密機械", details="").endswith("台灣精密機械。")
+
+
+def test_a_text_holding_the_token_characters_is_never_replaced_by_a_name():
+    from bot import i18n
+
+    out = i18n.render("stakeholder_saved_new", "zh-Hant", person="林協理", account="台灣精密",
+                      facts="\ue0000\ue001", new_account="")
+    assert "\ue0000\ue001" in out and out.count("台灣精密") + out.count("臺灣精密") == 1
