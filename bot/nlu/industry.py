@@ -74,7 +74,7 @@ def with_industry(text: str, entities: List[Dict[str, Any]]) -> List[Dict[str, A
 
 
 _ADD_ZH = re.compile(r"^\s*(?:新建|新增|添加|加)\s*(?:一个|一個)?\s*(?:新)?(?:客户|客戶)\s*[:：]?\s*(?P<name>[^\s,，、:：]{2,30})")
-_ADD_EN = re.compile(r"^\s*(?:add|new|create)\s+(?:a\s+)?(?:new\s+)?account\s*:?\s*(?P<name>[^,;]+?)\s*(?:[,;]|\s[-—–]\s)",
+_ADD_EN = re.compile(r"^\s*(?:add|new|create)\s+(?:a\s+)?(?:new\s+)?account\s*:?\s*(?P<name>[^,;\n]{1,80}?)\s*(?:[,;]|\s[-—–]\s)",
                      re.IGNORECASE)
 
 
