@@ -94,8 +94,9 @@ class SaveFactsAction(SalesAction):
     intent = ""
     #: set when a message the NLU read as a bare answer is saved as these facts (no form ran)
     from_latest_message = False
-    #: set when the rep picked the account for facts held back by `ask_account_first`: (messages, account)
-    preset: Optional[Tuple[List[Dict[str, Any]], str]] = None
+    #: set when the rep picked the account for facts held back by `ask_account_first`:
+    #: (messages, the account picked, the name asked about, whether "New account: <name>" was offered)
+    preset: Optional[Tuple[List[Dict[str, Any]], str, str, bool]] = None
 
     def on_failure(self, tracker: Tracker) -> List[EventType]:
         return _clear_form()
@@ -115,7 +116,15 @@ class SaveFactsAction(SalesAction):
             if self.from_latest_message:
                 account_name = first(entities, "account") or tracker.get_slot(SLOT_CURRENT_ACCOUNT)
             if self.preset:
-                account_name = self.preset[1]
+                _held, picked, asked, new_offered = self.preset
+                found = scope.find_account(picked)
+                if new_offered and lookup_key(picked) == lookup_key(asked):
+                    account_name = asked  # "New account: Orion Labs"
+                elif found is not None:
+                    account_name = found.name
+                else:  # a name that was not offered ("/inform{"account": "acme"}"): the same question again
+                    return self.ask_account_first(reply, scope, asked, messages, scope.match_accounts(asked)
+                                                  ) + _clear_form()
             elif account_name and self.intent == "add_account":
                 # "ACME Corporation" beside Acme Corp: the same company, or really a new account?
                 similar = [a for a in scope.match_accounts(account_name) if a.name_key != lookup_key(account_name)]
@@ -142,11 +151,13 @@ class SaveFactsAction(SalesAction):
     def ask_account_first(self, reply: Reply, scope: TeamScope, name: str, messages: List[Dict[str, Any]],
                           matches: Optional[List[Account]] = None) -> List[EventType]:
         """One short question: which of the rep's accounts (those `name` fits), or really a new one?"""
-        held = json.dumps({"intent": self.intent, "messages": [{"text": m.get("text"), "entities": m.get("entities")}
-                                                              for m in messages]}, ensure_ascii=False)
+        new_offered = not matches or self.intent == "add_account"
+        held = json.dumps({"intent": self.intent, "name": name, "new": new_offered,
+                           "messages": [{"text": m.get("text"), "entities": m.get("entities")} for m in messages]},
+                          ensure_ascii=False)
         # "Acme" with Acme Corp and ACME Corporation on file: those two; else the team's accounts
         buttons = account_buttons(matches[:5] if matches else scope.list_accounts()[:4], "inform", reply.lang)
-        if not matches or self.intent == "add_account":
+        if new_offered:
             buttons.append({"title": reply.text("new_account_button", name=name),
                             "payload": payload("inform", account=name)})
         reply.say("which_account" if matches else "which_account_for_facts", name=name, buttons=buttons)

@@ -24,13 +24,14 @@ from actions.context import (
     form_activating,
     mentions_person_pronoun,
     person_from_context,
+    place_in_note,
     reconcile_entities,
     user_messages_since_form,
 )
 from actions.slots import ANSWER_INTENTS, INTERRUPT_INTENTS, SLOT_FORM_ACCOUNT, SLOT_FORM_PERSON, SLOT_REQUESTED
 from bot import i18n
 from bot.notes import names_a_place
-from bot.store import MAX_NAME, InvalidFact, clean_name
+from bot.store import MAX_NAME, InvalidFact, clean_name, lookup_key
 
 MAX_ANSWER = 80
 
@@ -99,10 +100,10 @@ class FactFormValidation(SafeFormValidation, ABC):
                 match = scope.find_account(answer)
                 if match is not None or self.creates_accounts:
                     return match.name if match and not self.new_account else answer
-                note = (user_messages_since_form(tracker, self.form_name()) or [{}])[0].get("text") or ""
-                if answering and names_a_place(note, answer):
-                    return answer  # the rep picked "New account: Orion Labs" for a note at Orion Labs
-                if answering or (named and names_a_place(tracker.latest_message.get("text") or "", named)):
+                if answering:  # "New account: Orion Labs" for a note at Orion Labs, else the form asks again
+                    place = place_in_note(scope, (user_messages_since_form(tracker, self.form_name()) or [{}])[0])
+                    return answer if place and lookup_key(place) == lookup_key(answer) else None
+                if names_a_place(tracker.latest_message.get("text") or "", named):
                     return None  # the form asks, with the team's accounts (and the named one) as buttons
             if self.new_account:
                 return None

@@ -204,6 +204,21 @@ def reconcile_entities(scope: TeamScope, entities: List[Dict[str, Any]],
     return [e for e in out if e.get("entity") != "_dropped"]
 
 
+def place_in_note(scope: TeamScope, note: Dict[str, Any]) -> Optional[str]:
+    """The company a meeting note names as where the meeting was ("met Jane at Orion Labs").
+
+    Only when the team has no account of that name: the one name the rep may pick as a new account
+    for the note.
+    """
+    from bot.notes import names_a_place
+
+    text = note.get("text") or ""
+    named = first(reconcile_entities(scope, entities_of(note), text), "account")
+    if named and not scope.match_accounts(named) and names_a_place(text, named):
+        return named
+    return None
+
+
 def account_from_context(scope: TeamScope, tracker: Tracker) -> Optional[Account]:
     """The account last discussed, if it still exists."""
     return scope.find_account(tracker.get_slot(SLOT_CURRENT_ACCOUNT))

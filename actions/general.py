@@ -8,7 +8,7 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.types import DomainDict
 
 from actions.base import Reply, SalesAction, action_named, caller, store
-from actions.context import account_buttons, entities_of, first, payload, reconcile_entities, user_messages_since_form
+from actions.context import account_buttons, entities_of, first, payload, place_in_note, reconcile_entities, user_messages_since_form
 from actions.slots import (
     COACHING_FORM_SLOTS,
     FORM_SLOTS,
@@ -20,7 +20,6 @@ from actions.slots import (
 )
 from bot import i18n
 from bot.language import LANGUAGES
-from bot.notes import names_a_place
 
 
 class SayAction(SalesAction):
@@ -105,7 +104,6 @@ PERSON_FACTS = ("title", "buying_role", "attitude", "influence", "relationship_s
 
 
 def _states_person_facts(tracker: Tracker) -> bool:
-    from actions.context import reconcile_entities
 
     who = caller(tracker)
     with store().team(who.team_key, who.user_key) as scope:
@@ -132,7 +130,7 @@ async def _save_held_facts(reply: Reply, tracker: Tracker, domain: DomainDict, h
     data = json.loads(held.split(":", 1)[1])
     kinds = {a.intent: a for a in (ActionSaveAccount, ActionSaveStakeholder, ActionSaveDeal, ActionSaveNeed)}
     save = kinds.get(data.get("intent"), ActionSaveStakeholder)()
-    save.preset = (data.get("messages") or [], account)
+    save.preset = (data.get("messages") or [], account, str(data.get("name") or account), bool(data.get("new")))
     return await save.act(reply, tracker, domain)
 
 
@@ -235,12 +233,11 @@ class ActionAskFormAccount(SalesAction):
         with store().team(who.team_key, who.user_key) as scope:
             accounts = scope.list_accounts()
             buttons = account_buttons(accounts, "inform", reply.lang)
-            if tracker.active_loop.get("name") == "meeting_form":  # "met Jane at Orion Labs": maybe a new account
-                note = (user_messages_since_form(tracker, "meeting_form") or [{}])[0]
-                named = first(reconcile_entities(scope, entities_of(note), note.get("text")), "account")
-                if named and scope.find_account(named) is None and names_a_place(note.get("text") or "", named):
-                    buttons = buttons[:4] + [{"title": reply.text("new_account_button", name=named),
-                                              "payload": payload("inform", account=named)}]
+            place = place_in_note(scope, (user_messages_since_form(tracker, "meeting_form") or [{}])[0]) \
+                if tracker.active_loop.get("name") == "meeting_form" else None
+            if place:  # "met Jane at Orion Labs": maybe a new account
+                buttons = buttons[:4] + [{"title": reply.text("new_account_button", name=place),
+                                          "payload": payload("inform", account=place)}]
             reply.say("ask_form_account", buttons=buttons)
         return []
 

@@ -23,6 +23,7 @@ from actions.context import (
     first,
     mentions_person_pronoun,
     person_from_context,
+    place_in_note,
     reconcile_entities,
     user_messages_since_form,
 )
@@ -37,9 +38,9 @@ from actions.slots import (
 from bot import i18n
 from bot.capture import Captured, capture
 from bot.dates import meeting_date
-from bot.notes import names_a_place, need_clauses
+from bot.notes import need_clauses
 from bot.resolve import plausible_person_name
-from bot.store import Account, InvalidFact, TeamScope
+from bot.store import Account, InvalidFact, TeamScope, lookup_key
 
 OFFER = "meeting_facts:"
 _KEPT = ("entity", "value", "start", "end")
@@ -110,9 +111,11 @@ class ActionSaveMeeting(SalesAction):
         when = meeting_date(text, today)
         who = caller(tracker)
         with store().team(who.team_key, who.user_key) as scope:
-            account = scope.find_account(tracker.get_slot(SLOT_FORM_ACCOUNT))
-            if account is None and names_a_place(text, tracker.get_slot(SLOT_FORM_ACCOUNT) or ""):
-                account = scope.get_or_create_account(tracker.get_slot(SLOT_FORM_ACCOUNT))[0]  # picked as new
+            picked = tracker.get_slot(SLOT_FORM_ACCOUNT)
+            account = scope.find_account(picked)
+            place = place_in_note(scope, messages[0]) if account is None and messages else None
+            if place and picked and lookup_key(place) == lookup_key(picked):
+                account = scope.get_or_create_account(place)[0]  # picked as new: "New account: Orion Labs"
             if account is None:
                 reply.say("meeting_no_account")
                 return self.on_failure(tracker)

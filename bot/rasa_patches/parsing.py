@@ -33,6 +33,8 @@ async def _parse_message(self: Any, message: Any, tracker: Any = None,
     from rasa.core.processor import structlogger
     from rasa.shared.core.trackers import DialogueStateTracker
 
+    if _unreadable_payload(message.text or ""):
+        return _not_understood(message.text)
     if self.http_interpreter:
         parse_data = await self.http_interpreter.parse(message)
     else:
@@ -46,6 +48,34 @@ async def _parse_message(self: Any, message: Any, tracker: Any = None,
                        parse_data_intent=parse_data["intent"], parse_data_entities=copy.deepcopy(parse_data["entities"]))
     self._check_for_unseen_features(parse_data)
     return parse_data
+
+
+def _unreadable_payload(text: str) -> bool:
+    """A typed `/intent{…}` whose JSON nests deeper than the channels allow or spells a lone surrogate.
+
+    Rasa's payload reader recurses into the JSON (about 490 levels overflow Python's stack) and
+    hands escaped surrogates on as entity values no database or channel can encode; such a
+    message is read as not understood instead.
+    """
+    import json
+
+    from bot.channels.limits import invalid_unicode, too_deep
+
+    brace = text.find("{") if text.startswith("/") else -1
+    if brace < 0:
+        return False
+    try:
+        value = json.loads(text[brace:])
+    except (ValueError, RecursionError):
+        return False  # not JSON: Rasa reads the intent alone
+    return too_deep(value) or invalid_unicode(value)
+
+
+def _not_understood(text: Optional[str]) -> Dict[str, Any]:
+    from rasa.shared.nlu.constants import INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY
+
+    intent = {INTENT_NAME_KEY: "nlu_fallback", PREDICTED_CONFIDENCE_KEY: 1.0}
+    return {"text": text or "", "intent": intent, "intent_ranking": [intent], "entities": []}
 
 
 def _check_rasa() -> None:

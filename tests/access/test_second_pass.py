@@ -19,7 +19,7 @@ import time
 import pytest
 
 from bot.store import history
-from tests.access.test_secure_by_default import alive, new_sender, raw_post, rest
+from tests.access.test_secure_by_default import accounts_of, alive, new_sender, raw_post, rest
 from tests.conftest import MODEL_PATH
 from tests.servers import REPO, VENV_BIN, base_env, free_port, running_servers
 
@@ -196,3 +196,49 @@ def test_a_delete_that_does_not_name_the_account_never_offers_to_delete_it(serve
     assert status == 200 and "Initech and everything" not in reply and "Initech 及其" not in reply
     rest(servers, sender, "yes")
     assert "Initech" in rest(servers, sender, "list my accounts")[1]
+
+
+# --- third pass: typed button payloads ------------------------------------------------------------
+
+def test_a_payload_nested_too_deep_is_not_understood_never_a_500(servers):
+    deep = '/inform{"account": ' + "[" * 600 + "]" * 600 + "}"
+    status, text = raw_post(f"{servers.rasa_url}/model/parse", json.dumps({"text": deep}).encode())
+    assert status == 200 and json.loads(text)["intent"]["name"] == "nlu_fallback"
+    status, reply = rest(servers, new_sender(), deep)
+    assert status == 200 and reply.strip()  # a polite "didn't get that", not an empty answer
+    assert alive(servers)
+
+
+def test_an_escaped_lone_surrogate_in_a_payload_stores_nothing_and_echoes_nothing(servers):
+    sender = new_sender()
+    status, reply = rest(servers, sender, '/add_account{"account": "Zeta\\ud800Corp"}')  # the escape as text
+    assert status == 200 and reply.strip() and "went wrong" not in reply
+    reply.encode("utf-8")  # the reply is valid Unicode: every channel can send it
+    assert accounts_of(servers, f"solo:{sender}") == []
+
+
+def test_the_which_account_question_takes_only_what_it_offered(servers):
+    sender = new_sender()
+    rest(servers, sender, "Add account Acme Corp, manufacturing")
+    rest(servers, sender, "Add account Initech, software")
+    status, reply = rest(servers, sender, "Jane Roe is the CFO at Umbrella Labs")
+    assert "Umbrella Labs" in reply  # asked: which account, or a new one called Umbrella Labs?
+    rest(servers, sender, '/inform{"account": "Umbrel"}')  # typed, never offered: the question again
+    assert sorted(accounts_of(servers, f"solo:{sender}")) == ["Acme Corp", "Initech"]
+    rest(servers, sender, '/inform{"account": "Umbrella Labs"}')  # the "New account: Umbrella Labs" button
+    assert sorted(accounts_of(servers, f"solo:{sender}")) == ["Acme Corp", "Initech", "Umbrella Labs"]
+
+
+def test_a_meeting_at_a_new_company_takes_only_that_company_as_new(servers):
+    sender = new_sender()
+    rest(servers, sender, "Add account Zeta Corp, retail")
+    rest(servers, sender, "Add account Initech, software")
+    status, text = _webhook(servers, {"sender": sender, "message": "Had a meeting with Jane Doe at Orion Labs today, "
+                                                                 "she said they want a pilot"})
+    buttons = [b["title"] for m in json.loads(text) for b in m.get("buttons") or []]
+    assert "New account: Orion Labs" in buttons and "Zeta Corp" in buttons  # asked, never logged at Zeta Corp
+    rest(servers, sender, '/inform{"account": "Orion"}')  # a part of the name: never an account
+    assert "Orion" not in accounts_of(servers, f"solo:{sender}")
+    status, reply = rest(servers, sender, '/inform{"account": "Orion Labs"}')
+    assert reply.startswith("Logged: meeting at Orion Labs")
+    assert sorted(accounts_of(servers, f"solo:{sender}")) == ["Initech", "Orion Labs", "Zeta Corp"]

@@ -40,3 +40,13 @@ def test_help_and_cancel_still_interrupt_a_debrief():
 
 def test_another_form_still_yields_to_an_objection():
     assert role_of("objection_price", 0.99, "conflict_form", free_text=True) == "request"
+
+
+def test_payloads_too_deep_or_with_escaped_surrogates_are_unreadable():
+    from bot.rasa_patches.parsing import _unreadable_payload
+
+    assert _unreadable_payload('/inform{"account": ' + "[" * 100 + "]" * 100 + "}")
+    assert _unreadable_payload('/inform{"account": "Zeta\\ud800"}')
+    assert not _unreadable_payload('/inform{"account": "Zeta Corp"}')
+    assert not _unreadable_payload("[[[[ not a payload")
+    assert not _unreadable_payload("/affirm")
