@@ -21,7 +21,7 @@ _EN_MOVE = re.compile(r"\b(?P<name>[A-Z][\w&\-]*(?:\s+[A-Z][\w&\-]*){0,2})\s+(?:
                       r"undercut|pitched|is pitching|is also bidding|came in|demoed|is offering)\b")
 _ZH_LIST = re.compile(r"(?:竞争对手|对手|竞品|竞争者|competitor)s?\s*(?:目前|现在|主要)?\s*(?:是|有|为|：|:|还有|包括|除了)\s*"
                       r"(?P<list>[^。；;，,！？!?\n]+)", re.IGNORECASE)
-_ZH_MOVE = re.compile(r"(?P<name>[\u4e00-\u9fff]{2,8}|[A-Za-z][\w&\-]{1,40})\s{0,3}(?:也有|也|已经|已經|之前)?\s{0,3}"
+_ZH_MOVE = re.compile(r"(?P<name>[\u4e00-\u9fff]{2,8}|[A-Za-z][A-Za-z0-9&\-]{1,40})\s{0,3}(?:也有|也|已经|已經|之前)?\s{0,3}"
                       r"(?:来报价|来報價|报了价|来简报|去做过|来做过|在推|给了[^，。]{0,6}折|打了?[一二三四五六七八九]折)")
 #: words that end the stretch before a Chinese name ("透露长亮", "找鼎新", "跟用友")
 _ZH_BEFORE = re.compile(r".*(?:透露|找了|找|跟|和|与|请了|请|说|也有|还有|有|是|听说|知道)")

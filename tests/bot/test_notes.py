@@ -65,6 +65,9 @@ def test_the_industry_given_with_a_new_account(text, account, industry):
     ("晋源对手是南瑞", ["南瑞"]),
     ("另外他们也有找鼎新来报价，上礼拜已经来简报过了", ["鼎新"]),
     ("林总透露用友给了个打八折的方案", ["用友"]),
+    ("听说SAP也来报价了", ["SAP"]),  # a Latin name ends where the Chinese starts (was "SAP也")
+    ("SAP已经来报价了", ["SAP"]),
+    ("competitors are Infor and" + " " * 3000 + "Epicor", ["Infor", "Epicor"]),  # a long run of spaces (was quadratic)
     ("he is more senior than Tom", []),
     ("他们最看重的是我们比对手便宜", []),
 ])
