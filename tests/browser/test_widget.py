@@ -74,6 +74,8 @@ def say(page: Page, text: str) -> list[str]:
 
 
 def session_id(page: Page) -> str:
+    """The session id the server confirmed (it arrives just after the status turns online)."""
+    page.wait_for_function("window.demoWidget.state().sessionId", timeout=10_000)
     return page.evaluate("window.demoWidget.state().sessionId")
 
 
