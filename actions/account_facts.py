@@ -29,7 +29,7 @@ from actions.slots import (
     SLOT_PENDING_OFFER,
 )
 from bot import charts, i18n
-from bot.capture import Captured, capture
+from bot.capture import Captured, answers_who, capture, denied
 from bot.resolve import accounts_in_text, person_shaped
 from bot.store import Account, InvalidFact, Stakeholder, TeamScope, lookup_key
 
@@ -106,12 +106,16 @@ class SaveFactsAction(SalesAction):
                     else user_messages_since_form(tracker, self.form))
         if self.preset:
             messages = self.preset[0]
+        elif self.intent == "record_stakeholder" and len(messages) > 1 and not answers_who(
+                [e for m in messages[:-1] for e in m.get("entities") or []], messages[-1].get("entities") or []):
+            messages = messages[-1:]  # a statement of its own, not the name asked for: the held facts are dropped
         trigger_text = (messages[0].get("text") if messages else None) or tracker.latest_message.get("text") or ""
         person_name = tracker.get_slot(SLOT_FORM_PERSON)
         who = caller(tracker)
         with store().team(who.team_key, who.user_key) as scope:
             entities = [e for m in messages
-                        for e in reconcile_entities(scope, m.get("entities") or [], m.get("text"))]
+                        for e in reconcile_entities(scope, m.get("entities") or [], m.get("text"))
+                        if not denied(m.get("text") or "", e)]  # "影响力不是六成，是五成": 六成 is never saved
             account_name = tracker.get_slot(SLOT_FORM_ACCOUNT) or first(entities, "account")
             if self.from_latest_message:
                 account_name = first(entities, "account") or tracker.get_slot(SLOT_CURRENT_ACCOUNT)

@@ -22,6 +22,38 @@ TEXT_ENTITIES = frozenset({"account", "person", "title", "department", "industry
                            "timeline", "criteria"})
 
 
+_NEGATION = re.compile(r"(?:\bnot\b|n't\b|\bnever\b|\binstead of\b|不是|并非|并不是|而不是|而非|不叫|並非|並不是)"
+                       r"[\s,，、]*(?:the|a|an|really|our|their|his|her)?\s*$", re.IGNORECASE)
+
+
+def denied(text: str, entity: Entity) -> bool:
+    """Whether the rep denies this value ("not the CIO", "不是部长"): it is the old one, never saved."""
+    start = entity.get("start")
+    if not isinstance(start, int) or not text:
+        return False
+    return bool(_NEGATION.search(text[max(0, start - 14):start]))
+
+
+#: what a message can say about one person
+PERSON_FACTS = frozenset({"title", "buying_role", "attitude", "influence", "relationship_stage"})
+#: what a message can say about the deal or the account's needs
+DEAL_FACTS = frozenset({"purchase_stage", "amount", "timeline", "competitor", "need", "need_type"})
+
+
+def answers_who(held: List[Entity], answer: List[Entity]) -> bool:
+    """Whether the message after "who is this about?" names the person the held facts are about.
+
+    "Megan Doyle, COO" after "she signs off on it, 50%" adds to them; "总经理 曾冠宇 拍板的 影响力五成"
+    after "设备部经理 技术型 影响力四成" is another person's own statement (it gives a fact of a kind
+    the held message already gave), and "时程的话 他们希望明年Q2完成验收" is about the deal: the held
+    facts are then dropped rather than given to someone they were never about.
+    """
+    kinds = {e.get("entity") for e in answer}
+    if kinds & DEAL_FACTS:
+        return False
+    return not (kinds & PERSON_FACTS & {e.get("entity") for e in held})
+
+
 def usable_value(entity: Optional[str], value: Any) -> bool:
     """Whether an entity value is of a type the actions can use.
 

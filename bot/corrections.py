@@ -17,13 +17,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
-from bot.capture import _first, _last, _values, usable_value
+from bot.capture import _first, _last, _values, denied, usable_value
 from bot.resolve import plausible_person_name
 from bot.store import Account, Stakeholder, TeamScope
 
 Entity = Dict[str, Any]
-_NEGATION = re.compile(r"(?:\bnot\b|n't\b|\bnever\b|\binstead of\b|不是|并非|并不是|而不是|而非|不叫|並非|並不是)"
-                       r"[\s,，、]*(?:the|a|an|really|our|their|his|her)?\s*$", re.IGNORECASE)
 _NAME_FIX = re.compile(r"typo|spell|misspel|name is|named|名字|姓名|打错|写错|打錯|寫錯|应该是|應該是|叫做|叫", re.IGNORECASE)
 #: a delete request that names one fact ("delete Peter's phone number", "删掉王总的职位"), not a whole record
 _ONE_FACT = re.compile(
@@ -40,14 +38,6 @@ def names_one_fact(text: str) -> bool:
 
 PERSON_FIELDS = ("title", "buying_role", "attitude", "influence", "relationship_stage")
 DEAL_FIELDS = ("amount", "purchase_stage", "timeline", "competitor")
-
-
-def denied(text: str, entity: Entity) -> bool:
-    """Whether the rep denies this value ("not the CIO", "不是部长"): it is the old one."""
-    start = entity.get("start")
-    if not isinstance(start, int) or not text:
-        return False
-    return bool(_NEGATION.search(text[max(0, start - 14):start]))
 
 
 @dataclass

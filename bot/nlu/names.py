@@ -20,7 +20,7 @@ SURNAMES = (
     "金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂"
     "章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解"
     "牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎"
-    "甄丛仲虞敖巩明佘池乐匡揭植耿"
+    "甄丛仲虞敖巩明佘池乐匡揭植耿洪赖萧傅"
 )
 DOUBLE_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "令狐", "慕容", "尉迟", "司徒", "夏侯", "公孙")
 # Forms of address after a surname that make a person reference: 王总, 刘工, 陈经理
@@ -37,6 +37,10 @@ COMPANY_SUFFIXES = (
     "锂电", "储能", "光伏", "风电", "工业", "仪表", "自动化", "机器人", "轴承", "五金", "家具", "卫浴", "涂料", "新材",
 )
 _PERSON_BEFORE = set("和跟与同见访约联系找问给让请了把对向被由叫是上的")
+#: a title right before a name ("总工程师孟凡军", "副总经理常宏伟", "信息总监姚敏"): the name starts there
+_TITLE_ENDINGS = ("经理", "总监", "工程师", "总工", "主任", "部长", "副总", "处长", "科长", "课长", "厂长", "协理", "特助",
+                  "董事长", "总裁", "主管", "秘书", "助理", "专员", "负责人", "院长", "校长", "行长", "局长", "店长", "组长",
+                  "老板", "董事", "经理人", "采购", "财务", "老总")
 _PERSON_AFTER = set("是说的在对已目前这今明昨也都很态影认为表示明确觉得负责管还刚才要会跟和与，,。.：:；;、！!？? （(")
 _COMPANY_BEFORE = set("见访去给和跟与对把在为是户了到从向帮被让由")
 _BAD_PREFIX_TAGS = {"v", "a", "d", "m", "p", "c", "u", "r", "t", "f", "q", "b", "vn", "ad", "an", "y", "e", "o", "s"}
@@ -107,7 +111,7 @@ def find_person_names(text: str) -> List[NameSpan]:
             i += 1
             continue
         before = text[start - 1] if start > 0 else ""
-        if before and _HAN.match(before) and before not in _PERSON_BEFORE:
+        if before and _HAN.match(before) and before not in _PERSON_BEFORE and not text[:start].endswith(_TITLE_ENDINGS):
             i += 1
             continue
         found = None
@@ -125,6 +129,8 @@ def find_person_names(text: str) -> List[NameSpan]:
                 continue
             if given == 2 and _ordinary_word(candidate[sur_len:]):
                 continue  # 管仓储, 管采购: "manages …", not a person called 管
+            if given == 1 and _jieba()[1].get(candidate) == "n":
+                continue  # 时程 ("schedule"), 马力: a dictionary noun, however rare, is no surname + given name
             found = NameSpan("person", start, end, candidate)
             break
         if found is None:

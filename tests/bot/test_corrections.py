@@ -94,3 +94,23 @@ def test_denied_values_are_recognised():
     text = "she's the CFO not the CIO, 不是部长"
     assert denied(text, ent("title", "CIO", text)) and not denied(text, ent("title", "CFO", text))
     assert denied(text, ent("title", "部长", text))
+
+
+def test_a_statement_after_who_is_this_about_is_its_own_not_the_held_facts_name():
+    from bot.capture import answers_who
+
+    held = [{"entity": "buying_role", "value": "technical"}, {"entity": "influence", "value": 40}]
+    # "Megan Doyle, COO" names the person the held facts are about
+    assert answers_who(held, [{"entity": "person", "value": "Megan Doyle"}, {"entity": "title", "value": "COO"}])
+    # "总经理 曾冠宇 拍板的 影响力五成": another person's own role and influence
+    assert not answers_who(held, [{"entity": "person", "value": "曾冠宇"}, {"entity": "buying_role",
+                                                                         "value": "economic_buyer"},
+                                  {"entity": "influence", "value": 50}])
+    # "时程的话 他们希望明年Q2完成验收": about the deal, not a name
+    assert not answers_who(held, [{"entity": "timeline", "value": "明年Q2"}])
+
+
+def test_a_denied_value_is_never_the_one_saved():
+    text = "常总影响力不是六成 是五成"
+    assert denied(text, ent("influence", 60, text, "六成"))
+    assert not denied(text, ent("influence", 50, text, "五成"))

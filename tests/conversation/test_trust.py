@@ -310,3 +310,24 @@ def test_lower_case_first_names_of_known_people_get_their_facts(servers):
     people = state(servers, me)["Cobalt Ridge Mining"]["people"]
     assert people["Denise Alvarez"]["attitude"] == "neutral" and people["Gary Pruitt"]["attitude"] == "supporter"
     assert set(people) == {"Gary Pruitt", "Denise Alvarez"}
+
+
+def test_facts_held_for_a_missing_name_never_go_to_the_next_person_named(servers):
+    """Facts kept after "who is this about?" belong to nobody when the next message is another person's own."""
+    me = sender()
+    servers.say(me, "新建客户 正阳钢铁 钢铁业")
+    servers.say(me, "他们的设备部经理 技术型 影响力四成")
+    servers.say(me, "总经理曾冠宇 拍板的 影响力五成 目前中立")
+    people = state(servers, me)["正阳钢铁"]["people"]
+    zeng = people["曾冠宇"]
+    assert zeng["influence"] == 50 and "technical" not in zeng["roles"] and zeng["attitude"] == "neutral"
+
+
+def test_a_title_right_before_a_chinese_name_finds_the_name_and_a_denied_value_is_not_saved(servers):
+    me = sender()
+    servers.say(me, "新建客户 晋源煤电 能源")
+    servers.say(me, "晋源的副总经理常宏伟 分管生产 拍板的")
+    servers.say(me, "常总影响力不是六成 是五成")
+    people = state(servers, me)["晋源煤电"]["people"]
+    assert list(people) == ["常宏伟"]
+    assert people["常宏伟"]["influence"] == 50

@@ -18,6 +18,17 @@ from bot.nlu.names import find_company_names, find_person_names
     ("谢谢", []),  # jieba tags 谢谢 as a name
     ("谢谢你啊", []),
     ("谢建国是CTO", ["谢建国"]),
+    # a title right before the name (no space, no 的)
+    ("海川的总工程师孟凡军 技术把关", ["孟凡军"]),
+    ("晋源的副总经理常宏伟 分管生产", ["常宏伟"]),
+    ("嘉禾那边是信息总监姚敏 拍板的人", ["姚敏"]),
+    ("采购部经理王海涛说", ["王海涛"]),
+    ("总监管理的系统", []),
+    # surnames common in Taiwan (the text arrives in simplified form)
+    ("设备部经理 洪志伟 技术型", ["洪志伟"]),
+    ("洪经理对我们满支持的", ["洪经理"]),
+    # a dictionary noun is no surname + given name, however rare
+    ("时程的话 他们希望明年Q2完成验收", []),
 ])
 def test_person_names_by_shape(text, names):
     assert [s.text for s in find_person_names(text)] == names
