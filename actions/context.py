@@ -188,6 +188,9 @@ def reconcile_entities(scope: TeamScope, entities: List[Dict[str, Any]],
         for e, is_account in zip(tagged, known, strict=True):
             if any(known) and not is_account and plausible_person_name(str(e.get("value") or "")):
                 e["entity"] = "person"
+    for e in out:
+        if e.get("entity") == "title" and _a_person_by_address(scope, str(e.get("value") or "")):
+            e["entity"] = "person"  # "洪经理刚打电话来" tagged title=洪经理: 洪志伟, never his new title
     named_accounts = {name_key(str(e.get("value"))) for e in out if e.get("entity") == "account"}
     for e in out:
         if e.get("entity") != "person":
@@ -202,6 +205,16 @@ def reconcile_entities(scope: TeamScope, entities: List[Dict[str, Any]],
                 e["entity"] = "account"
                 named_accounts.add(key)
     return [e for e in out if e.get("entity") != "_dropped"]
+
+
+def _a_person_by_address(scope: TeamScope, value: str) -> bool:
+    """A surname and a form of address (洪经理, 王总) that names one of the team's people."""
+    from bot.language import to_simplified
+    from bot.nlu.names import find_person_names
+
+    spans = find_person_names(to_simplified(value.strip()))
+    return (len(spans) == 1 and spans[0].start == 0 and spans[0].end == len(value.strip())
+            and bool(scope.find_stakeholders(value.strip())))
 
 
 def place_in_note(scope: TeamScope, note: Dict[str, Any]) -> Optional[str]:

@@ -9,7 +9,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.base import Reply, SalesAction, caller, store
 from actions.context import entities_of, first, payload
-from actions.slots import SLOT_RESUME_OFFER
+from actions.slots import SLOT_CURRENT_ACCOUNT, SLOT_RESUME_OFFER
 from bot import charts
 from bot.coach.answers import normalise
 from bot.roleplay import engine
@@ -138,6 +138,12 @@ class ActionRoleplayHint(SalesAction):
 
     async def act(self, reply: Reply, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         practice = _practice(tracker)
+        if practice is None and tracker.get_slot(SLOT_CURRENT_ACCOUNT):
+            # "what should I ask Fiona next time?", "what now?" with no practice running: the account's
+            # next step and the question to ask there, not a reminder that no practice runs
+            from actions.coaching import ActionNextStep
+
+            return await ActionNextStep().act(reply, tracker, domain)
         if practice is None:
             reply.say("roleplay_not_running")
             return []

@@ -114,3 +114,19 @@ def test_a_denied_value_is_never_the_one_saved():
     text = "常总影响力不是六成 是五成"
     assert denied(text, ent("influence", 60, text, "六成"))
     assert not denied(text, ent("influence", 50, text, "五成"))
+
+
+def test_a_title_that_is_a_known_persons_surname_and_address_is_that_person(store):
+    """"更正 预算不是800万 是1200万 洪經理刚打电话来": 洪經理 is 洪志偉, never his new title."""
+    from actions.context import reconcile_entities
+
+    with store.team("t", "rep") as scope:
+        acct, _ = scope.get_or_create_account("正陽鋼鐵")
+        scope.upsert_stakeholder(acct, "洪志偉", title="設備部經理")
+        text = "洪經理剛打電話來說他們有追加"
+        out = reconcile_entities(scope, [ent("title", "洪經理", text)], text)
+        assert [(e["entity"], e["value"]) for e in out if e["entity"] in ("title", "person")] == [("person", "洪經理")]
+        # a real title stays a title
+        text = "他是設備部經理"
+        out = reconcile_entities(scope, [ent("title", "設備部經理", text)], text)
+        assert [e["entity"] for e in out] == ["title"]
