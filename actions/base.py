@@ -237,6 +237,8 @@ class SalesAction(Action, ABC):
     async def _act_and_draw(self, reply: Reply, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         if reply.who is not None:
             remember_conversation(reply.who, tracker.sender_id)
+        if not self.keeps_offers:
+            save_amended_offer(reply, tracker)
         events = await self.act(reply, tracker, domain)
         await reply.send_pictures()
         return events
@@ -375,3 +377,23 @@ class SafeFormValidation(FormValidationAction, ABC):
         required = form.get("required_slots") or []
         return ([ActiveLoop(None), SlotSet("requested_slot", None)] + [SlotSet(slot, None) for slot in required]
                 + [FollowupAction("action_listen")])
+
+
+def save_amended_offer(reply: Reply, tracker: Tracker) -> None:
+    """"Not quite – Jamal is procurement director, not finance director" after "save these too?".
+
+    The rep took the list and fixed a part: the facts read from the meeting note are saved without
+    the values the reply denies, and the reply itself is then handled as usual (the fix is saved).
+    """
+    from bot.capture import denied
+    from bot.corrections import amends_an_offer
+
+    offer = tracker.get_slot("pending_offer") or ""
+    message = tracker.latest_message or {}
+    text = message.get("text") or ""
+    if not offer.startswith("meeting_facts:") or not amends_an_offer(text, (message.get("intent") or {}).get("name")):
+        return
+    from actions.meetings import save_meeting_facts
+
+    save_meeting_facts(reply, tracker, offer, drop=[e for e in message.get("entities") or [] if denied(text, e)],
+                       offer_debrief=False)

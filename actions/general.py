@@ -19,6 +19,7 @@ from actions.slots import (
     SLOT_REQUESTED,
 )
 from bot import i18n
+from bot.corrections import amends_an_offer
 from bot.language import LANGUAGES
 
 
@@ -162,6 +163,8 @@ class ActionAffirmIdle(SalesAction):
             from actions.meeting_prep import ActionPrepareMeeting
 
             return await ActionPrepareMeeting().show(reply, tracker, step)
+        if _states_person_facts(tracker):  # "yes, and Pete is a supporter" with nothing to confirm
+            return await _save_person_facts(reply, tracker, domain)
         reply.say("affirm_idle")
         return []
 
@@ -174,6 +177,8 @@ class ActionDenyIdle(SalesAction):
 
     async def act(self, reply: Reply, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         offer = tracker.get_slot(SLOT_PENDING_OFFER) or ""
+        if offer.startswith("meeting_facts:") and amends_an_offer(tracker.latest_message.get("text") or "", "deny"):
+            return []  # "not quite, …": the list was saved without what the reply denies (SalesAction.run)
         reply.say("delete_cancelled" if offer.startswith("delete:") else
                   "meeting_facts_declined" if offer.startswith("meeting_facts:") else "deny_idle")
         return []  # the offer is withdrawn by the base class

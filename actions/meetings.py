@@ -167,11 +167,18 @@ class ActionSaveMeeting(SalesAction):
             savepoint.rollback()
 
 
-def save_meeting_facts(reply: Reply, tracker: Tracker, offer: str) -> List[EventType]:
-    """The rep said yes to the facts read from a meeting note: store them (one batch, so "undo" reverts them)."""
+def save_meeting_facts(reply: Reply, tracker: Tracker, offer: str, drop: Optional[List[Dict[str, Any]]] = None,
+                       offer_debrief: bool = True) -> List[EventType]:
+    """The rep said yes to the facts read from a meeting note: store them (one batch, so "undo" reverts them).
+
+    `drop`: values the rep's reply denies ("not finance director"), left out of what is saved.
+    """
     from actions.debrief import debrief_offer
 
     pending = json.loads(offer[len(OFFER):])
+    denied_values = {(e.get("entity"), str(e.get("value")).casefold()) for e in drop or []}
+    pending["entities"] = [e for e in pending["entities"]
+                           if (e.get("entity"), str(e.get("value")).casefold()) not in denied_values]
     who = caller(tracker)
     with store().team(who.team_key, who.user_key) as scope:
         account = scope.find_account(pending["account"])
@@ -181,5 +188,7 @@ def save_meeting_facts(reply: Reply, tracker: Tracker, offer: str) -> List[Event
         result = capture(scope, account.name, pending["entities"], person_name=pending.get("person"),
                          text=pending.get("text"))
         reply.say("meeting_facts_saved", facts=i18n.join(found_fragments(reply, result), reply.lang) or "—")
+    if not offer_debrief:
+        return []
     reply.say("debrief_offer", buttons=debrief_offer(reply))
     return [SlotSet(SLOT_PENDING_OFFER, "debrief")]

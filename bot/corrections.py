@@ -31,6 +31,18 @@ _ONE_FACT = re.compile(
 _WHOLE = re.compile(r"\b(?:everything|all|whole|entire|completely)\b|全部|所有|一切|整个|整個", re.IGNORECASE)
 
 
+#: a reply to "save these too?" that takes most of it and fixes a part ("not quite - Jamal is procurement
+#: director, not finance director", "差不多，除了…", "rest is right")
+_PARTLY = re.compile(r"^\W*(?:not quite|not exactly|almost|nearly|mostly|partly|close(?: but)?|yes,? but|yeah,? but|"
+                     r"all good except|except|apart from|other than)\b|\b(?:the )?rest is (?:right|correct|fine|good)\b|"
+                     r"^\W*(?:差不多|基本上?(?:对|對|没错|沒錯)|大部分|不完全|除了)|其他都|其余都|其餘都", re.IGNORECASE)
+
+
+def amends_an_offer(text: str, intent: Optional[str]) -> bool:
+    """Whether a reply to a "save these too?" list fixes part of it rather than moving on."""
+    return intent == "correct_fact" or bool(_PARTLY.search(text or ""))
+
+
 def names_one_fact(text: str) -> bool:
     """Whether a delete request is about one fact of a record rather than the record itself."""
     return bool(_ONE_FACT.search(text or "")) and not _WHOLE.search(text or "")

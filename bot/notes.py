@@ -56,6 +56,8 @@ def need_clauses(note: str) -> List[str]:
         else:
             continue
         need = _trim(need)[:200]
+        if re.match(r"(?i)(?:this|that|it|them|these|those|something|more|one)\b", need) and len(need.split()) <= 3:
+            continue  # "she wants this fixed": the need is in the sentence before
         if _GO_LIVE.search(need) and _WHEN.search(need) and len(re.sub(r"[\s\W]", "", _WHEN.sub("", _GO_LIVE.sub(
                 "", need)))) <= 3:
             continue

@@ -168,6 +168,8 @@ class SalesEntityExtractor(_Stateless, EntityExtractorMixin):
                 _set_intent(message, "log_meeting")  # a long note about a meeting, whatever else it mentions
             elif is_bare_answer(message.get(TEXT) or "", kept + found):
                 _set_intent(message, "inform")
+            elif intent not in ("affirm", "deny") and leads_with_yes(message.get(TEXT) or "", kept + found):
+                _set_intent(message, "affirm")  # "yes all good. put Pete down as a supporter"
             elif intent in CUED_INTENTS and not CUED_INTENTS[intent].search(message.get(TEXT) or ""):
                 _next_intent(message, intent)
         return messages
@@ -203,6 +205,30 @@ def is_bare_answer(text: str, entities: List[Dict[str, Any]]) -> bool:
     rest = _FILLER_ZH.sub(" ", rest)
     words = re.findall(r"[A-Za-z']+|[^\sA-Za-z\W_]", rest)
     return all(w.lower() in _FILLER_WORDS for w in words)
+
+
+_YES_LEAD = re.compile(
+    r"^\s*(?:yes|yep|yeah|yup|yes please|correct|that's (?:right|correct)|thats (?:right|correct)|that is (?:right|correct)|"
+    r"all good|looks good|all correct|spot on|exactly|对的|对|是的|没错|没问题|都对|全对)(?=$|[\s,.!;:，。！；：、—-])",
+    re.IGNORECASE)
+#: facts about the deal after a "yes" are a statement of their own ("对，他们预算200万"), not a confirmation
+_PERSON_ENTITIES = {"person", "title", "attitude", "buying_role", "influence", "relationship_stage"}
+_DEAL_ENTITIES = {"amount", "competitor", "timeline", "purchase_stage", "need", "account"}
+
+
+def leads_with_yes(text: str, entities: List[Dict[str, Any]]) -> bool:
+    """A message that opens with a clear yes ("yes all good. put Pete down as a supporter", "对 删掉").
+
+    A question ("yes, but what about SAP?") or a yes before facts about the deal is not one.
+    """
+    m = _YES_LEAD.match(text)
+    if not m or "?" in text or "？" in text or any(e.get("entity") in _DEAL_ENTITIES for e in entities):
+        return False
+    # what follows is short ("对 删掉", "yes all good") or about a person ("put Pete down as a supporter"); a
+    # longer line is a sentence of its own (in a practice, "Yes, we have done this for three banks")
+    rest = text[m.end():]
+    return len(re.findall(r"[A-Za-z']+|[\u4e00-\u9fff]", rest)) <= 4 or any(
+        e.get("entity") in _PERSON_ENTITIES for e in entities)
 
 
 #: intents that need a word that says so: a plain "Lisa Ray is the CIO at Contoso" is a fact, not a

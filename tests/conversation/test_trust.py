@@ -331,3 +331,27 @@ def test_a_title_right_before_a_chinese_name_finds_the_name_and_a_denied_value_i
     people = state(servers, me)["晋源煤电"]["people"]
     assert list(people) == ["常宏伟"]
     assert people["常宏伟"]["influence"] == 50
+
+
+def test_a_yes_that_goes_on_saves_the_note_facts_and_the_extra_one(servers):
+    me = sender()
+    servers.say(me, "add account Calder Steelworks, steel manufacturing")
+    servers.say(me, "Ian Fairbairn - Engineering Director, technical lead")
+    servers.say(me, "Just out of a 2hr session at the Rotherham mill. Ian was there with his boss, MD Caroline "
+                    "Ashworth, and their reliability engineer Pete Sowerby. Caroline said the 2 unplanned outages "
+                    "cost them about £3M, so she wants this fixed. ABB offered a free pilot.")
+    servers.say(me, "yes all good. put Pete down as a supporter")
+    servers.say(me, "caroline - neutral for now, she's all about the numbers")
+    calder = state(servers, me)["Calder Steelworks"]
+    assert calder["people"]["Pete Sowerby"]["attitude"] == "supporter"
+    assert calder["people"]["Caroline Ashworth"]["attitude"] == "neutral"
+    assert calder["people"]["Ian Fairbairn"]["attitude"] is None  # never given to the person talked about before
+    assert calder["competitors"] == ["ABB"]
+    assert not any("this fixed" in n for n in calder["needs"])
+
+
+def test_with_no_practice_running_what_to_ask_gets_the_accounts_next_step(servers):
+    me = sender()
+    servers.say(me, "add account Pellham Foods, food manufacturing")
+    text = servers.say_text(me, "what should I ask Fiona next time to dig into the downtime fear?")
+    assert "Pellham Foods" in text and i18n.render("roleplay_not_running", "en")[:20] not in text

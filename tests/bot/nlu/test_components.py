@@ -156,3 +156,19 @@ def test_a_number_ending_an_account_name_is_kept(text, crf_value, expected):
     entity = {"entity": "account", "value": crf_value, "start": start, "end": start + len(crf_value)}
     [out] = extend_numbered_accounts(text, [entity])
     assert (out["value"], text[out["start"]:out["end"]]) == (expected, expected)
+
+
+@pytest.mark.parametrize("text, entities, yes", [
+    ("yes all good. put Pete down as a supporter", [{"entity": "person"}, {"entity": "attitude"}], True),
+    ("对 删掉", [], True),
+    ("yes thats right", [], True),
+    ("对了，王总说下周见", [], False),  # "by the way"
+    ("对手是西门子", [{"entity": "competitor"}], False),
+    ("对，他们预算200万", [{"entity": "amount"}], False),  # a statement about the deal
+    ("yes, but what about SAP?", [], False),
+    ("Yes, we have done this for three other banks in the region", [], False),  # a practice line
+])
+def test_a_message_that_opens_with_a_clear_yes(text, entities, yes):
+    from bot.nlu.components import leads_with_yes
+
+    assert leads_with_yes(text, entities) is yes
