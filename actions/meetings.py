@@ -43,7 +43,7 @@ from bot.resolve import plausible_person_name
 from bot.store import Account, InvalidFact, TeamScope, lookup_key
 
 OFFER = "meeting_facts:"
-_KEPT = ("entity", "value", "start", "end")
+_KEPT = ("entity", "value", "start", "end", "person_hint")
 
 
 def _as_people(entities: List[Dict[str, Any]], account: Account, scope: TeamScope) -> List[Dict[str, Any]]:

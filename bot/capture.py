@@ -170,11 +170,14 @@ def split_by_person(entities: List[Entity], text: Optional[str] = None) -> Dict[
             continue
         start = e.get("start")
         preceding = [p for p in people if isinstance(start, int) and p["start"] <= start]
-        owner = preceding[-1] if preceding else people[0]
+        owner = max(preceding, key=lambda p: p["start"]) if preceding else min(people, key=lambda p: p["start"])
         end = e.get("end")
-        following = [p for p in people if isinstance(end, int) and p["start"] >= end]
+        following = sorted((p for p in people if isinstance(end, int) and p["start"] >= end), key=lambda p: p["start"])
         if e.get("entity") == "title" and following and _just_before(e, following[0], text):
             owner = following[0]  # "her maintenance lead Rick Santos", "生产副总秦国华": the title of who follows
+        hint = e.get("person_hint")
+        if hint in groups:
+            owner = next(p for p in people if p["value"] == hint)  # said together: "Jamal is procurement director"
         groups[owner["value"]].append(e)
     return groups
 
@@ -209,7 +212,9 @@ def stored_name(scope: TeamScope, account: Account, mention: str, text: Optional
         if fuller:
             scope.rename_stakeholder(person, fuller)
         return person.name
-    return without_title(mention)
+    name = without_title(mention)
+    # typed in a hurry ("megan doyle"): saved as a name is written; Chinese and mixed case stay as typed
+    return name.title() if name.isascii() and name.islower() else name
 
 
 @dataclass
@@ -312,7 +317,8 @@ def capture(
         person_name = None  # "孙总和", "林課長則": a tagger's slip is nobody
     if person_name:
         person_name = clean_name(person_name)  # saved and looked up under the same name
-    if person_name and lookup_key(person_name) not in {lookup_key(n) for n in groups}:
+    if person_name and lookup_key(person_name) not in {lookup_key(n) for n in groups} | {
+            lookup_key(stored_name(scope, account, n, text)) for n in groups}:
         # the person came from a form answer or a pronoun: all person facts are theirs
         unnamed = [e for e in entities if e.get("entity") not in ("person", "account")]
         groups = {person_name: unnamed, **{n: [] for n in groups}}

@@ -147,6 +147,9 @@ def _person_score(mention: str, person: Any) -> int:
     if is_short_name(name) and not is_short_name(mention):
         # stored only as 秦总 / "Tom" so far, now named in full (秦国华, Tom Reed): the same person, weakly
         return 50 if _person_score(name, _Named(mention)) > 0 else 0
+    mixed = _mixed_name_score(mention, name)
+    if mixed:
+        return mixed
     ref = chinese_reference(mention)
     if ref is not None:
         han = _han(name)
@@ -200,6 +203,19 @@ class Resolution:
 
 def is_pronoun(mention: Optional[str]) -> bool:
     return bool(mention) and to_simplified(mention.strip()).casefold() in {to_simplified(p) for p in PRONOUNS}
+
+
+def _mixed_name_score(mention: str, name: str) -> int:
+    """"Peter 周子健" named as 周子健 or as Peter, and 周子健 named in full as "Peter 周子健"."""
+    for short, full in ((mention, name), (name, mention)):
+        f_han, f_words = _han(full), _latin_words(full)
+        if not (f_han and f_words and len(f_han) >= 2):
+            continue
+        if name_key(short) == name_key(f_han):
+            return 80
+        if len(_latin_words(short)) == 1 and not _han(short) and _latin_words(short)[0] in f_words:
+            return 70
+    return 0
 
 
 def resolve_person(people: Iterable[Any], mention: Optional[str], context: Any = None) -> Resolution:
@@ -314,6 +330,8 @@ def plausible_person_name(name: Optional[str]) -> bool:
         return False
     if len(words) > 4 or re.search(r"[\d%,，。;；:：!！?？]", text):  # a sentence, not a name
         return False
+    if re.search(r"['’]s\s+\S", text):  # "Jonathan's boss": someone's someone, not a name
+        return False
     han = _han(text)
     if han and (len(han) > 4 and chinese_reference(text) is None or set(han) & _NOT_NAME_CHARS
                 or any(p in han for p in _NOT_NAME_PARTS)):
@@ -336,6 +354,10 @@ def short_forms(name: str) -> List[str]:
             forms.update({last, f"Mr. {last}", f"Ms. {last}", f"Mrs. {last}", f"Dr. {last}", f"Mr {last}", f"Ms {last}"})
     surname = surname_of(name)
     han = _han(name)
+    if words and han and len(han) >= 2:  # "Peter 周子健": 周子健, 周总, or Peter
+        forms.add(han)
+        forms.update(w for w in words if len(w) >= 3)
+        surname = surname or surname_of(han)
     if surname:
         forms.update(surname + h for h, _ in HONORIFICS)
         forms.update({"老" + surname, "小" + surname})

@@ -33,7 +33,10 @@ from bot import lexicon
 from bot.language import detect, to_simplified
 from bot.nlu.competitors import with_competitors
 from bot.nlu.industry import with_industry
+from bot.nlu.intent_rules import CUED_INTENTS, is_bare_answer, leads_with_yes
+from bot.nlu.names import join_english_names
 from bot.nlu.pipeline import analyse
+from bot.nlu.titles import with_titles
 from bot.notes import looks_like_a_meeting_note
 
 ORIGINAL_TEXT = "original_text"
@@ -162,7 +165,8 @@ class SalesEntityExtractor(_Stateless, EntityExtractorMixin):
                 kept = with_industry(message.get(TEXT) or "", kept)
             found = extract_rule_entities(message, intent)
             kept = [e for e in kept if not _inside_a_value(e, found)]
-            kept = with_competitors(message.get(TEXT) or "", kept)
+            kept = join_english_names(message.get(TEXT) or "", with_competitors(message.get(TEXT) or "", kept))
+            kept = with_titles(message.get(TEXT) or "", kept, NAME_EXTRACTOR)
             message.set(ENTITIES, kept + found, add_to_output=True)
             if intent != "log_meeting" and looks_like_a_meeting_note(message.get(TEXT) or ""):
                 _set_intent(message, "log_meeting")  # a long note about a meeting, whatever else it mentions
@@ -184,64 +188,6 @@ def _inside_a_value(entity: Dict[str, Any], found: List[Dict[str, Any]]) -> bool
         return False
     return any(f.get("entity") in _VALUE_TYPES and isinstance(f.get("start"), int)
                and f["start"] < entity["end"] and entity["start"] < f["end"] for f in found)
-
-
-_FILLER_WORDS = {"it", "is", "its", "it's", "that's", "thats", "the", "a", "an", "just", "maybe", "about", "around",
-                 "roughly", "approximately", "approx", "ok", "okay", "probably", "i", "think", "guess", "um", "uh"}
-_FILLER_ZH = re.compile(r"大概|大约|差不多|应该是|可能是|就是|是|嗯|吧|呢|啊|约")
-
-
-def is_bare_answer(text: str, entities: List[Dict[str, Any]]) -> bool:
-    """A short message that is nothing but one entity value ("Maria Lopez", "下半年", "200万")."""
-    spans = {(e.get("start"), e.get("end")) for e in entities}
-    if len(spans) != 1 or len(text) > 40:
-        return False
-    covered = [False] * len(text)
-    for e in entities:
-        if isinstance(e.get("start"), int) and isinstance(e.get("end"), int):
-            for i in range(max(0, e["start"]), min(len(text), e["end"])):
-                covered[i] = True
-    rest = "".join(ch if not c else " " for ch, c in zip(text, covered, strict=False))
-    rest = _FILLER_ZH.sub(" ", rest)
-    words = re.findall(r"[A-Za-z']+|[^\sA-Za-z\W_]", rest)
-    return all(w.lower() in _FILLER_WORDS for w in words)
-
-
-_YES_LEAD = re.compile(
-    r"^\s*(?:yes|yep|yeah|yup|yes please|correct|that's (?:right|correct)|thats (?:right|correct)|that is (?:right|correct)|"
-    r"all good|looks good|all correct|spot on|exactly|对的|对|是的|没错|没问题|都对|全对)(?=$|[\s,.!;:，。！；：、—-])",
-    re.IGNORECASE)
-#: facts about the deal after a "yes" are a statement of their own ("对，他们预算200万"), not a confirmation
-_PERSON_ENTITIES = {"person", "title", "attitude", "buying_role", "influence", "relationship_stage"}
-_DEAL_ENTITIES = {"amount", "competitor", "timeline", "purchase_stage", "need", "account"}
-
-
-def leads_with_yes(text: str, entities: List[Dict[str, Any]]) -> bool:
-    """A message that opens with a clear yes ("yes all good. put Pete down as a supporter", "对 删掉").
-
-    A question ("yes, but what about SAP?") or a yes before facts about the deal is not one.
-    """
-    m = _YES_LEAD.match(text)
-    if not m or "?" in text or "？" in text or any(e.get("entity") in _DEAL_ENTITIES for e in entities):
-        return False
-    # what follows is short ("对 删掉", "yes all good") or about a person ("put Pete down as a supporter"); a
-    # longer line is a sentence of its own (in a practice, "Yes, we have done this for three banks")
-    rest = text[m.end():]
-    return len(re.findall(r"[A-Za-z']+|[\u4e00-\u9fff]", rest)) <= 4 or any(
-        e.get("entity") in _PERSON_ENTITIES for e in entities)
-
-
-#: intents that need a word that says so: a plain "Lisa Ray is the CIO at Contoso" is a fact, not a
-#: correction, however much it looks like "no, actually Maria is the CFO" to the classifier
-CUED_INTENTS = {
-    "correct_fact": re.compile(
-        r"\bno\b|\bnot\b|n't|actually|correct|sorry|\bmeant\b|mistake|wrong|oops|typo|scratch that|\bfix|mixed|"
-        r"\bupdate\b|instead|不对|更正|纠正|其实|说错|搞错|打错|写错|改一下|修改|修正|说反|弄错|搞混|错了|不是|应该是|讲错|讲反",
-        re.IGNORECASE),
-    "undo_last": re.compile(r"undo|revert|take (?:that|it) back|roll (?:that|it) back|reverse|go back|remove what|"
-                            r"delete what|forget|scrap|back out|cancel the last|unsave|撤|回退|恢复|复原|不算|不要了|删掉|删了",
-                            re.IGNORECASE),
-}
 
 
 def _next_intent(message: Message, dropped: str) -> None:

@@ -179,3 +179,17 @@ def find_company_names(text: str) -> List[NameSpan]:
             continue
         out.append(NameSpan("account", start, s_end, candidate))
     return out
+
+
+def join_english_names(text: str, entities: List[dict]) -> List[dict]:
+    """"Grace 陈晓雯": an English name right before a Chinese person's name is that person's, not a competitor."""
+    people = [e for e in entities if e.get("entity") == "person" and isinstance(e.get("start"), int)]
+    out = []
+    for e in entities:
+        if e.get("entity") in ("competitor", "account") and isinstance(e.get("end"), int) \
+                and re.fullmatch(r"[A-Z][a-z]{1,12}", str(e.get("value") or "")):
+            after = next((p for p in people if p["start"] == e["end"] + 1 and text[e["end"]] == " "), None)
+            if after is not None and _HAN.match(text[after["start"]]):
+                continue
+        out.append(e)
+    return out

@@ -154,3 +154,18 @@ def test_short_account_names_in_a_read_request():
     assert accounts_in_text(accounts, "華東的概況") == [huadong]
     assert accounts_in_text(accounts, "show me the summary") == []
     assert accounts_in_text(accounts, "acmes") == []
+
+
+def test_an_english_and_chinese_name_is_one_person_by_either_part():
+    from bot.resolve import same_person
+
+    assert same_person("周子健", "Peter 周子健") and same_person("Peter", "Peter 周子健")
+    assert same_person("Peter 周子健", "周子健")
+    assert not same_person("陈晓雯", "Peter 周子健")
+
+
+def test_someones_someone_is_not_a_name():
+    from bot.resolve import plausible_person_name
+
+    assert not plausible_person_name("Jonathan's boss")
+    assert plausible_person_name("Jonathan Pike")

@@ -355,3 +355,29 @@ def test_with_no_practice_running_what_to_ask_gets_the_accounts_next_step(server
     servers.say(me, "add account Pellham Foods, food manufacturing")
     text = servers.say_text(me, "what should I ask Fiona next time to dig into the downtime fear?")
     assert "Pellham Foods" in text and i18n.render("roleplay_not_running", "en")[:20] not in text
+
+
+def test_titles_and_lower_case_names_said_together_are_stored_on_that_person(servers):
+    me = sender()
+    servers.say(me, "new acount Harlow Freight Logistics, theyre logistics / 3PL out of manchester")
+    servers.say(me, "main contact is megan doyle, COO")
+    servers.say(me, "Director of IT Services is Samuel Achebe, technical, neutral")
+    servers.say(me, "Jonathan's boss is the MD, Rebecca Hale. she's the economic buyer")
+    harlow = state(servers, me)["Harlow Freight Logistics"]
+    assert harlow["people"]["Megan Doyle"]["title"] == "COO"
+    assert harlow["people"]["Samuel Achebe"]["title"] == "Director of IT Services"
+    assert harlow["competitors"] == []  # "Services" is part of the title
+    assert harlow["people"]["Rebecca Hale"]["roles"] == ["economic_buyer"]
+    assert "Jonathan's boss" not in harlow["people"]
+
+
+def test_an_english_and_chinese_name_is_one_person(servers):
+    me = sender()
+    servers.say(me, "新客户 汇商银行 banking")
+    servers.say(me, "他们 CIO 是 Grace 陈晓雯 supporter 影响力 40%")
+    servers.say(me, "CIO 是 Peter 周子健 technical 把关")
+    servers.say(me, "周子健 opponent 他之前 push 的是 Oracle")
+    bank = state(servers, me)["汇商银行"]
+    assert sorted(bank["people"]) == ["Peter 周子健", "陈晓雯"]
+    assert bank["people"]["Peter 周子健"]["attitude"] == "opponent"
+    assert bank["competitors"] == ["Oracle"]  # never "Grace"

@@ -169,6 +169,6 @@ def test_a_number_ending_an_account_name_is_kept(text, crf_value, expected):
     ("Yes, we have done this for three other banks in the region", [], False),  # a practice line
 ])
 def test_a_message_that_opens_with_a_clear_yes(text, entities, yes):
-    from bot.nlu.components import leads_with_yes
+    from bot.nlu.intent_rules import leads_with_yes
 
     assert leads_with_yes(text, entities) is yes
