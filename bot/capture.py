@@ -236,6 +236,16 @@ class Captured:
         return next((p for p in self.people if key in (p.person.name_key, lookup_key(p.mention or ""))), None)
 
 
+_SAID = re.compile(r"^.{0,60}?\b(?:said|says|told (?:me|us)|mentioned|explained|complained)(?: that)?\s+|"
+                   r"^.{0,20}?(?:说|說|表示|提到|抱怨)(?:说|說|了)?", re.IGNORECASE)
+
+
+def _need_words(value: str) -> str:
+    """A need in the customer's words: "Met Sandra yesterday, she said the core system keeps failing" → the failing."""
+    rest = _SAID.sub("", value, count=1).strip(" ,，:：")
+    return rest if _a_need(rest) else value
+
+
 def _a_need(text: str) -> bool:
     """A need the tagger cut to a fragment ("15yrs", "cycle", "董事会") is not saved."""
     words = re.findall(r"[A-Za-z]{2,}", text)
@@ -334,7 +344,8 @@ def capture(
 
     main_person = result.person(person_name).person if result.person(person_name) else None
     kind = need_kind or _first(entities, "need_type")
-    stated = [n for n in _values(entities, "need") if _a_need(str(n))]
+    stated = [_need_words(str(n)) for n in _values(entities, "need") if _a_need(str(n))]
+    stated = [n for n in stated if not re.match(r"对手|對手|竞争|競爭|competitor|的", n, re.IGNORECASE)]
     for text in stated or ([need_text] if need_text is not None else []):  # an empty text is refused
         result.needs.append(scope.add_need(account, text, kind=kind, stakeholder=main_person,
                                            source="meeting" if meeting_summary else "rep"))

@@ -36,6 +36,16 @@ _CLAUSES = re.compile(r"[.;!?。；！？\n]+|,\s+(?:but|and|so|while)\s+|[，,]
                       r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 
 
+def states_a_need(text: str) -> bool:
+    """Whether a message says anything is needed, wished for or hurting.
+
+    "Add account Brightwater Regional Bank, banking, mid-size regional bank ~40 branches" describes
+    the company; nothing in it is a need.
+    """
+    return bool(re.search(r"\bneeds?\b|需求|痛点|痛點", text or "", re.IGNORECASE) or _EN_WISH.search(text or "")
+                or _EN_PAIN.search(text or "") or _ZH_WISH.search(text or "") or _ZH_PAIN.search(text or ""))
+
+
 def _trim(text: str) -> str:
     return text.strip(" ,，、:：-—\"'“”「」").strip()
 

@@ -37,7 +37,7 @@ from bot.nlu.intent_rules import CUED_INTENTS, is_bare_answer, leads_with_yes
 from bot.nlu.names import join_english_names
 from bot.nlu.pipeline import analyse
 from bot.nlu.titles import with_titles
-from bot.notes import looks_like_a_meeting_note
+from bot.notes import looks_like_a_meeting_note, states_a_need
 
 ORIGINAL_TEXT = "original_text"
 LANGUAGE = "language"
@@ -163,6 +163,8 @@ class SalesEntityExtractor(_Stateless, EntityExtractorMixin):
                 kept += new_account_name(message.get(TEXT) or "")
             if intent == "add_account":
                 kept = with_industry(message.get(TEXT) or "", kept)
+                if not states_a_need(message.get(TEXT) or ""):  # "mid-size regional bank ~40 branches"
+                    kept = [e for e in kept if e.get("entity") != "need"]
             found = extract_rule_entities(message, intent)
             kept = [e for e in kept if not _inside_a_value(e, found)]
             kept = join_english_names(message.get(TEXT) or "", with_competitors(message.get(TEXT) or "", kept))
@@ -175,7 +177,11 @@ class SalesEntityExtractor(_Stateless, EntityExtractorMixin):
             elif intent not in ("affirm", "deny") and leads_with_yes(message.get(TEXT) or "", kept + found):
                 _set_intent(message, "affirm")  # "yes all good. put Pete down as a supporter"
             elif intent in CUED_INTENTS and not CUED_INTENTS[intent].search(message.get(TEXT) or ""):
-                _next_intent(message, intent)
+                if {e.get("entity") for e in kept + found} & {"title", "buying_role", "attitude", "influence"} and any(
+                        e.get("entity") == "person" for e in kept):
+                    _set_intent(message, "record_stakeholder")  # "their GM is Patricia Huang, havent met her"
+                else:
+                    _next_intent(message, intent)
         return messages
 
 

@@ -7,7 +7,7 @@ Applied by `SalesEntityExtractor` (bot/nlu/components.py).
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 _FILLER_WORDS = {"it", "is", "its", "it's", "that's", "thats", "the", "a", "an", "just", "maybe", "about", "around",
                  "roughly", "approximately", "approx", "ok", "okay", "probably", "i", "think", "guess", "um", "uh"}
@@ -54,6 +54,34 @@ def leads_with_yes(text: str, entities: List[Dict[str, Any]]) -> bool:
         e.get("entity") in _PERSON_ENTITIES for e in entities)
 
 
+#: a meeting that took place: "met", "call with", "拜访", "开完会", "吃饭", "通了电话", "went to …"
+_MEETING_CUE = re.compile(
+    r"\b(?:met|meet(?:ing)?s?|visit(?:ed|ing)?|call(?:ed)? with|had (?:a |an )?(?:call|chat|meeting|lunch|dinner|coffee|breakfast|"
+    r"session|workshop|demo|presentation|review)|(?:lunch|dinner|coffee|breakfast|drinks) with|sat down|catch-?up|caught up|"
+    r"spoke (?:with|to)|talked (?:with|to)|call (?:today|yesterday|this)|session|workshop|demo(?:ed)?|presented|"
+    r"presentation|site visit|on-?site|went (?:to|over)|dropped by|stopped by|zoom|teams|video call|con ?call|"
+    r"log (?:a|the|my|this) (?:meeting|call|visit)|debrief|notes? from|off the phone|hung up|phoned|lunch w/|"
+    r"review with|spent the (?:morning|afternoon|day|evening) (?:at|with)|saw \w+(?: \w+)? at|got back from|site tour|"
+    r"walked the|(?:i|we) (?:was|were) at)\b|"
+    r"拜访|拜会|开.{0,4}会|开完|开了|周会|评审会|会议|(?<!展)会上|的会|见了|见面|碰.{0,2}面|碰了|碰头|视频|参观|电话|通话|"
+    r"约了|吃.{0,2}饭|午饭|晚饭|午餐|晚餐|早餐|下午茶|喝酒|喝茶|饮茶|聊了|聊完|谈了|谈完|交流|现场|回来|走了|带我|call|"
+    r"研讨|来我们公司|遇到|看了|演示|汇报|登门|上门|走访|约见|面谈|沟通了|沟通：|记录一下|记一下|记一笔|纪要|visit了|"
+    r"咖啡|workshop|去了|碰到|加了.{0,8}微信|(?:今天|昨天|刚才?|上午|下午)在?展会上|"
+    r"(?:昨天|今天|上午|下午|早上|今早|刚|刚刚|前天|上周.?)去|到\S{2,8}(?:走|看|开|现场)",
+    re.IGNORECASE)
+#: none took place: "haven't met her", "只是认识 见过一次"
+_NOT_MET = re.compile(r"\b(?:haven't|have not|havent|never|not yet|didn't|did not|didnt)\s+(?:met|meet|seen|visited)\b|"
+                      r"没见过|还没见|没有见过|还没拜访|没拜访过|只是认识|见过一次|只见过", re.IGNORECASE)
+
+
+class _MeetingCue:
+    """Like a compiled pattern: `search` finds a meeting that took place, unless the text says none did."""
+
+    @staticmethod
+    def search(text: str) -> Optional[re.Match]:
+        return None if _NOT_MET.search(text) else _MEETING_CUE.search(text)
+
+
 #: intents that need a word that says so: a plain "Lisa Ray is the CIO at Contoso" is a fact, not a
 #: correction, however much it looks like "no, actually Maria is the CFO" to the classifier
 CUED_INTENTS = {
@@ -64,4 +92,6 @@ CUED_INTENTS = {
     "undo_last": re.compile(r"undo|revert|take (?:that|it) back|roll (?:that|it) back|reverse|go back|remove what|"
                             r"delete what|forget|scrap|back out|cancel the last|unsave|撤|回退|恢复|复原|不算|不要了|删掉|删了",
                             re.IGNORECASE),
+    # "their GM is Patricia Huang, havent met her" and "Kevin confirmed it on the phone" report no meeting
+    "log_meeting": _MeetingCue(),
 }

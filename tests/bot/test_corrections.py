@@ -130,3 +130,13 @@ def test_a_title_that_is_a_known_persons_surname_and_address_is_that_person(stor
         text = "他是設備部經理"
         out = reconcile_entities(scope, [ent("title", "設備部經理", text)], text)
         assert [e["entity"] for e in out] == ["title"]
+
+
+def test_a_need_is_kept_in_the_customers_words_without_who_said_it(store):
+    from bot.capture import capture
+
+    text = "Met Sandra yesterday, she said the core system keeps failing at month end"
+    with store.team("t", "rep") as scope:
+        done = capture(scope, "Acme Corp", [{"entity": "need", "value": text, "start": 0, "end": len(text)},
+                                            {"entity": "need", "value": "对手是卫宁", "start": 0, "end": 5}])
+        assert [n.description for n, _ in done.needs] == ["the core system keeps failing at month end"]

@@ -381,3 +381,12 @@ def test_an_english_and_chinese_name_is_one_person(servers):
     assert sorted(bank["people"]) == ["Peter 周子健", "陈晓雯"]
     assert bank["people"]["Peter 周子健"]["attitude"] == "opponent"
     assert bank["competitors"] == ["Oracle"]  # never "Grace"
+
+
+def test_a_person_said_not_to_have_been_met_logs_no_meeting(servers):
+    me = sender()
+    servers.say(me, "add account Tidewell Utilities, water utility")
+    servers.say(me, "their GM is Patricia Huang, havent met her, frank says she has the final say")
+    tidewell = state(servers, me)["Tidewell Utilities"]
+    assert tidewell["meetings"] == []
+    assert tidewell["people"]["Patricia Huang"]["title"] == "GM"

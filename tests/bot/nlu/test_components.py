@@ -172,3 +172,27 @@ def test_a_message_that_opens_with_a_clear_yes(text, entities, yes):
     from bot.nlu.intent_rules import leads_with_yes
 
     assert leads_with_yes(text, entities) is yes
+
+
+@pytest.mark.parametrize("text, met", [
+    ("their gm is patricia huang, havent met her, frank says she has the final say", False),
+    ("budget is 500k, kevin confirmed it on the phone", False),
+    ("马总您好 我是上次展会上跟您聊过的小李 今天想跟您聊聊产线数据采集的事", False),
+    ("通衢的ceo叫谭志鹏 我跟他只是认识 见过一次", False),
+    ("met graham yesterday at their leicester plant", True),
+    ("昨天跟刘处长吃饭 她说这案子其实最后是总经理拍板", True),
+    ("今日同梁嘉欣开咗会，佢话预算有500万", True),
+    ("just hung up with rafael quintero, we made the shortlist", True),
+])
+def test_a_meeting_is_logged_only_when_one_took_place(text, met):
+    from bot.nlu.intent_rules import CUED_INTENTS
+
+    assert bool(CUED_INTENTS["log_meeting"].search(text)) is met
+
+
+def test_a_company_description_is_not_a_need():
+    from bot.notes import states_a_need
+
+    assert not states_a_need("Add account Brightwater Regional Bank, banking, mid-size regional bank ~40 branches")
+    assert states_a_need("their current WMS is 15 yrs old and falls over every peak, thats the big need")
+    assert states_a_need("新建客户 海川水务 他们想做漏损监测")
