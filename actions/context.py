@@ -200,7 +200,9 @@ def reconcile_entities(scope: TeamScope, entities: List[Dict[str, Any]],
             e["entity"] = "_dropped"
         elif not named_accounts and scope.match_accounts(str(e.get("value") or "")) and not scope.find_stakeholders(
                 str(e.get("value") or "")):
-            exact = [a for a in scope.match_accounts(str(e["value"])) if a.name_key == lookup_key(str(e["value"]))]
+            # the account's name or its start ("蓝海的信息中心主任欧阳明": 蓝海 of 蓝海港务集团, not a person 蓝海)
+            exact = [a for a in scope.match_accounts(str(e["value"])) if a.name_key == lookup_key(str(e["value"]))
+                     or a.name_key.startswith(lookup_key(str(e["value"])))]
             if exact:
                 e["entity"] = "account"
                 named_accounts.add(key)

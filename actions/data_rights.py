@@ -20,7 +20,7 @@ from rasa_sdk.types import DomainDict
 from actions.account_facts import ReadAccountAction
 from actions.base import Reply, SalesAction, caller, store
 from actions.context import account_buttons, entities_of, first, mentioned_person, payload, reconcile_entities
-from actions.slots import NAME_SLOTS, SLOT_PENDING_OFFER
+from actions.slots import NAME_SLOTS, SLOT_CURRENT_ACCOUNT, SLOT_CURRENT_PERSON, SLOT_PENDING_OFFER
 from bot import i18n, media
 from bot.corrections import names_one_fact
 from bot.store import Account, TeamScope
@@ -148,7 +148,9 @@ class ActionDeleteData(SalesAction):
                     offer = f"delete:person:{person.id}"
                     reply.say("delete_confirm_person", person=person.name, account=person.account.name,
                               buttons=_yes_no(reply))
-                return [SlotSet(SLOT_PENDING_OFFER, offer)]
+                # the person asked about is the one talked about now ("no wait, update her title then")
+                return [SlotSet(SLOT_PENDING_OFFER, offer), SlotSet(SLOT_CURRENT_PERSON, person.name),
+                        SlotSet(SLOT_CURRENT_ACCOUNT, person.account.name)]
             if not account_named:
                 reply.say("delete_what")
                 return []

@@ -165,11 +165,12 @@ def split_by_person(entities: List[Entity], text: Optional[str] = None) -> Dict[
         groups.setdefault(p["value"], [])
     if not people:
         return groups
+    markers = people + _later_mentions(people, text)
     for e in entities:
         if e.get("entity") in ("person", "account"):
             continue
         start = e.get("start")
-        preceding = [p for p in people if isinstance(start, int) and p["start"] <= start]
+        preceding = [p for p in markers if isinstance(start, int) and p["start"] <= start]
         owner = max(preceding, key=lambda p: p["start"]) if preceding else min(people, key=lambda p: p["start"])
         end = e.get("end")
         following = sorted((p for p in people if isinstance(end, int) and p["start"] >= end), key=lambda p: p["start"])
@@ -180,6 +181,33 @@ def split_by_person(entities: List[Entity], text: Optional[str] = None) -> Dict[
             owner = next(p for p in people if p["value"] == hint)  # said together: "Jamal is procurement director"
         groups[owner["value"]].append(e)
     return groups
+
+
+def _later_mentions(people: List[Entity], text: Optional[str]) -> List[Entity]:
+    """Short forms of the people a message names, where it uses them ("… Caroline Ashworth … Caroline makes the call").
+
+    A short form two of them share ("both Chrises") marks nobody.
+    """
+    from bot.language import to_simplified
+    from bot.resolve import short_forms
+
+    if not text or not people:
+        return []
+    folded = to_simplified(text).casefold()
+    owners: Dict[str, set] = {}
+    for p in people:
+        for form in short_forms(str(p["value"])):
+            if len(form) >= 2 and lookup_key(form) != lookup_key(str(p["value"])):
+                owners.setdefault(to_simplified(form).casefold(), set()).add(p["value"])
+    out: List[Entity] = []
+    for form, names in owners.items():
+        if len(names) != 1:
+            continue
+        pattern = rf"(?<![a-z0-9]){re.escape(form)}(?![a-z0-9])" if form.isascii() else re.escape(form)
+        for m in re.finditer(pattern, folded):
+            if not any(p["start"] <= m.start() < p.get("end", p["start"]) for p in people):
+                out.append({"entity": "person", "value": next(iter(names)), "start": m.start(), "end": m.end()})
+    return out
 
 
 def _just_before(entity: Entity, person: Entity, text: Optional[str]) -> bool:

@@ -339,7 +339,17 @@ def plausible_person_name(name: Optional[str]) -> bool:
     if han and not words and chinese_reference(text) is None and not (
             han[:2] in DOUBLE_SURNAMES or han[0] in SURNAMES or han[0] == "阿"):
         return False  # a Chinese name starts with a surname: 赛默飞, 想上电子 are not people
+    if (han and not words and len(han) == 3 and han[2] in "业業部厂廠局处處科组組司院所站队隊"
+            and _a_common_word(to_simplified(han[:2]))):
+        return False  # 石化业, 金融部: a dictionary word and a trade or department, not 秦国华
     return bool(words or han)
+
+
+def _a_common_word(word: str) -> bool:
+    from bot.nlu.names import _jieba
+
+    freq, tags = _jieba()
+    return freq.get(word, 0) >= 50 and tags.get(word) not in ("nr", "nrfg", "nrt")
 
 
 def short_forms(name: str) -> List[str]:

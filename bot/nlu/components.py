@@ -159,8 +159,8 @@ class SalesEntityExtractor(_Stateless, EntityExtractorMixin):
             kept = complete_names(message.get(TEXT) or "", kept)
             kept = split_person_at_account(message.get(TEXT) or "", kept)
             kept = extend_numbered_accounts(message.get(TEXT) or "", kept)
-            if intent == "add_account" and not any(e.get("entity") == "account" for e in kept):
-                kept += new_account_name(message.get(TEXT) or "")
+            if intent == "add_account":
+                kept = _whole_new_name(kept, new_account_name(message.get(TEXT) or ""))
             if intent == "add_account":
                 kept = with_industry(message.get(TEXT) or "", kept)
                 if not states_a_need(message.get(TEXT) or ""):  # "mid-size regional bank ~40 branches"
@@ -243,6 +243,20 @@ def new_account_name(text: str) -> List[Dict[str, Any]]:
 
 
 _NAME_NUMBER = re.compile(r"\s+\d{1,4}(?=\s*$|\s*[,，.;；:：!?！？)）]|\s+(?:is|are|has|have|in|and|was|wants?)\b)")
+
+
+def _whole_new_name(kept: List[Dict[str, Any]], said: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The name the rep gave after "新建客户"/"add account", whole: the CRF's 蓝海港务 of 蓝海港务集团 is cut short."""
+    tagged = [e for e in kept if e.get("entity") == "account"]
+    if not said:
+        return kept
+    if not tagged:
+        return kept + said
+    new = said[0]
+    inside = [e for e in tagged if isinstance(e.get("start"), int) and new["start"] <= e["start"] and e["end"] <= new["end"]]
+    if inside and len(inside) == len(tagged):
+        return [e for e in kept if e not in inside] + said
+    return kept
 
 
 def extend_numbered_accounts(text: str, learned: List[Dict[str, Any]]) -> List[Dict[str, Any]]:

@@ -140,3 +140,24 @@ def test_a_need_is_kept_in_the_customers_words_without_who_said_it(store):
         done = capture(scope, "Acme Corp", [{"entity": "need", "value": text, "start": 0, "end": len(text)},
                                             {"entity": "need", "value": "对手是卫宁", "start": 0, "end": 5}])
         assert [n.description for n, _ in done.needs] == ["the core system keeps failing at month end"]
+
+
+def test_a_fact_after_a_short_form_of_someone_named_earlier_in_the_message_is_theirs():
+    from bot.capture import split_by_person
+
+    t = ("Ian was there with his boss, MD Caroline Ashworth, and their reliability engineer Pete Sowerby. "
+         "Ian holds a third of the say, Caroline makes the call.")
+    ents = [{"entity": "person", "value": "Caroline Ashworth", "start": t.index("Caroline Ashworth"),
+             "end": t.index("Caroline Ashworth") + 17},
+            {"entity": "person", "value": "Pete Sowerby", "start": t.index("Pete"), "end": t.index("Pete") + 12},
+            {"entity": "buying_role", "value": "economic_buyer", "start": t.index("makes the call"),
+             "end": t.index("makes the call") + 14}]
+    groups = split_by_person(ents, t)
+    assert [e["value"] for e in groups["Caroline Ashworth"]] == ["economic_buyer"] and groups["Pete Sowerby"] == []
+
+
+def test_a_trade_after_a_dictionary_word_is_no_person():
+    from bot.resolve import plausible_person_name
+
+    assert not plausible_person_name("石化業") and not plausible_person_name("金融部")
+    assert plausible_person_name("秦国华") and plausible_person_name("欧阳明") and plausible_person_name("王建业")

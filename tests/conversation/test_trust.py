@@ -390,3 +390,25 @@ def test_a_person_said_not_to_have_been_met_logs_no_meeting(servers):
     tidewell = state(servers, me)["Tidewell Utilities"]
     assert tidewell["meetings"] == []
     assert tidewell["people"]["Patricia Huang"]["title"] == "GM"
+
+
+def test_an_accounts_short_name_before_a_title_and_name_is_the_account_and_the_name_is_whole(servers):
+    me = sender()
+    servers.say(me, "新建客户 蓝海港务集团 港口物流")
+    servers.say(me, "蓝海的信息中心主任欧阳明 技术型 影响力四成")
+    accounts = state(servers, me)
+    assert list(accounts) == ["蓝海港务集团"]  # as typed, never cut to 蓝海港务
+    assert accounts["蓝海港务集团"]["people"]["欧阳明"]["influence"] == 40
+
+
+def test_after_delete_whom_the_next_her_is_the_person_asked_about(servers):
+    me = sender()
+    servers.say(me, "add account Sable & Finch, retail")
+    servers.say(me, "Nina Castellanos is head of store ops, user, supporter; Oliver Grant is CFO, economic buyer 50%")
+    servers.say(me, "oliver is neutral, hard to read")
+    servers.say(me, "delete nina")
+    servers.say(me, "no")
+    servers.say(me, "update her title then: head of ecommerce")
+    people = state(servers, me)["Sable & Finch"]["people"]
+    assert people["Oliver Grant"]["title"] == "CFO"
+    assert people["Nina Castellanos"]["title"] == "head of ecommerce"
