@@ -386,7 +386,7 @@ def save_amended_offer(reply: Reply, tracker: Tracker) -> None:
     the values the reply denies, and the reply itself is then handled as usual (the fix is saved).
     """
     from bot.capture import denied
-    from bot.corrections import amends_an_offer
+    from bot.corrections import amends_an_offer, leaves_out
 
     offer = tracker.get_slot("pending_offer") or ""
     message = tracker.latest_message or {}
@@ -395,5 +395,7 @@ def save_amended_offer(reply: Reply, tracker: Tracker) -> None:
         return
     from actions.meetings import save_meeting_facts
 
-    save_meeting_facts(reply, tracker, offer, drop=[e for e in message.get("entities") or [] if denied(text, e)],
-                       offer_debrief=False)
+    entities = message.get("entities") or []
+    left_out = [str(e.get("value")) for e in entities if e.get("entity") == "person"] if leaves_out(text) else []
+    save_meeting_facts(reply, tracker, offer, drop=[e for e in entities if denied(text, e)], offer_debrief=False,
+                       drop_people=left_out)

@@ -168,17 +168,26 @@ class ActionSaveMeeting(SalesAction):
 
 
 def save_meeting_facts(reply: Reply, tracker: Tracker, offer: str, drop: Optional[List[Dict[str, Any]]] = None,
-                       offer_debrief: bool = True) -> List[EventType]:
+                       offer_debrief: bool = True, drop_people: Optional[List[str]] = None) -> List[EventType]:
     """The rep said yes to the facts read from a meeting note: store them (one batch, so "undo" reverts them).
 
-    `drop`: values the rep's reply denies ("not finance director"), left out of what is saved.
+    `drop`: values the rep's reply denies ("not finance director"), left out of what is saved;
+    `drop_people`: people the reply leaves out ("陈静那条别存"), with what was read about them.
     """
     from actions.debrief import debrief_offer
+    from bot.capture import split_by_person
+    from bot.resolve import same_person
 
     pending = json.loads(offer[len(OFFER):])
     denied_values = {(e.get("entity"), str(e.get("value")).casefold()) for e in drop or []}
     pending["entities"] = [e for e in pending["entities"]
                            if (e.get("entity"), str(e.get("value")).casefold()) not in denied_values]
+    if drop_people:
+        groups = split_by_person(pending["entities"], pending.get("text"))
+        gone = [name for name in groups if any(same_person(name, p) or same_person(p, name) for p in drop_people)]
+        unwanted = [id(e) for name in gone for e in groups[name]]
+        pending["entities"] = [e for e in pending["entities"] if id(e) not in unwanted and not (
+            e.get("entity") == "person" and e.get("value") in gone)]
     who = caller(tracker)
     with store().team(who.team_key, who.user_key) as scope:
         account = scope.find_account(pending["account"])

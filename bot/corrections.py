@@ -35,7 +35,17 @@ _WHOLE = re.compile(r"\b(?:everything|all|whole|entire|completely)\b|全部|所�
 #: director, not finance director", "差不多，除了…", "rest is right")
 _PARTLY = re.compile(r"^\W*(?:not quite|not exactly|almost|nearly|mostly|partly|close(?: but)?|yes,? but|yeah,? but|"
                      r"all good except|except|apart from|other than)\b|\b(?:the )?rest is (?:right|correct|fine|good)\b|"
-                     r"^\W*(?:差不多|基本上?(?:对|對|没错|沒錯)|大部分|不完全|除了)|其他都|其余都|其餘都", re.IGNORECASE)
+                     r"^\W*(?:差不多|基本上?(?:对|對|没错|沒錯)|大部分|不完全|不太对|不太對|除了)|其他都|其余都|其餘都|"
+                     r"^\W*(?:yes|yeah|yep|ok|okay|对|對|是的?|好的?|没错|沒錯)\W*(?:but|though|不过|不過|但是|但)",
+                     re.IGNORECASE)
+#: "对，不过陈静那条别存", "yes but don't save Tom": the facts about the person named are left out
+_LEAVE_OUT = re.compile(r"别存|別存|不要存|不用存|不存|别记|別記|不要记|不要記|don'?t (?:save|store|add|keep)|leave (?:\w+ )?out|skip",
+                        re.IGNORECASE)
+
+
+def leaves_out(text: str) -> bool:
+    """Whether a reply to "save these too?" asks to leave part of it out."""
+    return bool(_LEAVE_OUT.search(text or ""))
 
 
 def amends_an_offer(text: str, intent: Optional[str]) -> bool:

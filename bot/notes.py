@@ -33,7 +33,7 @@ _NOT_A_NEED = re.compile(r"budget|预算|預算|competitor|对手|對手|报价|
 _GO_LIVE = re.compile(r"(?:上线|上線|实施|實施|导入|導入|go[ -]?live|live by|rolled out by)", re.IGNORECASE)
 _WHEN = re.compile(r"明年|今年|年底|年中|季度|月|Q[1-4]|\d{4}|next year|this year|by (?:the )?end", re.IGNORECASE)
 _CLAUSES = re.compile(r"[.;!?。；！？\n]+|,\s+(?:but|and|so|while)\s+|[，,](?=\s*[\u4e00-\u9fff])|"
-                      r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+                      r"(?<=[\u4e00-\u9fff%％\d])\s+(?=[\u4e00-\u9fff])")
 
 
 def states_a_need(text: str) -> bool:

@@ -33,11 +33,11 @@ from bot import lexicon
 from bot.language import detect, to_simplified
 from bot.nlu.competitors import with_competitors
 from bot.nlu.industry import with_industry
-from bot.nlu.intent_rules import CUED_INTENTS, is_bare_answer, leads_with_yes
+from bot.nlu.intent_rules import NEXT, revised_intent
 from bot.nlu.names import join_english_names
 from bot.nlu.pipeline import analyse
-from bot.nlu.titles import with_titles
-from bot.notes import looks_like_a_meeting_note, states_a_need
+from bot.nlu.titles import with_chinese_titles, with_titles
+from bot.notes import states_a_need
 
 ORIGINAL_TEXT = "original_text"
 LANGUAGE = "language"
@@ -166,22 +166,19 @@ class SalesEntityExtractor(_Stateless, EntityExtractorMixin):
                 if not states_a_need(message.get(TEXT) or ""):  # "mid-size regional bank ~40 branches"
                     kept = [e for e in kept if e.get("entity") != "need"]
             found = extract_rule_entities(message, intent)
-            kept = [e for e in kept if not _inside_a_value(e, found)]
+            dropped = [e for e in kept if _inside_a_value(e, found)]
+            kept = [e for e in kept if e not in dropped]
+            if dropped:  # a learned span across a name and a value ("郑文豪 决策"): the name by its shape
+                kept = complete_names(message.get(TEXT) or "", kept)
             kept = join_english_names(message.get(TEXT) or "", with_competitors(message.get(TEXT) or "", kept))
             kept = with_titles(message.get(TEXT) or "", kept, NAME_EXTRACTOR)
+            kept = with_chinese_titles(message.get(TEXT) or "", kept, NAME_EXTRACTOR)
             message.set(ENTITIES, kept + found, add_to_output=True)
-            if intent != "log_meeting" and looks_like_a_meeting_note(message.get(TEXT) or ""):
-                _set_intent(message, "log_meeting")  # a long note about a meeting, whatever else it mentions
-            elif is_bare_answer(message.get(TEXT) or "", kept + found):
-                _set_intent(message, "inform")
-            elif intent not in ("affirm", "deny") and leads_with_yes(message.get(TEXT) or "", kept + found):
-                _set_intent(message, "affirm")  # "yes all good. put Pete down as a supporter"
-            elif intent in CUED_INTENTS and not CUED_INTENTS[intent].search(message.get(TEXT) or ""):
-                if {e.get("entity") for e in kept + found} & {"title", "buying_role", "attitude", "influence"} and any(
-                        e.get("entity") == "person" for e in kept):
-                    _set_intent(message, "record_stakeholder")  # "their GM is Patricia Huang, havent met her"
-                else:
-                    _next_intent(message, intent)
+            revised = revised_intent(intent, message.get(TEXT) or "", kept + found)
+            if revised == NEXT:
+                _next_intent(message, intent)
+            elif revised:
+                _set_intent(message, revised)
         return messages
 
 

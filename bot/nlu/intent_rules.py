@@ -50,6 +50,8 @@ def leads_with_yes(text: str, entities: List[Dict[str, Any]]) -> bool:
     # what follows is short ("对 删掉", "yes all good") or about a person ("put Pete down as a supporter"); a
     # longer line is a sentence of its own (in a practice, "Yes, we have done this for three banks")
     rest = text[m.end():]
+    if re.match(r"\W*(?:but|though|except|不过|不過|但是|但|除了)", rest, re.IGNORECASE):
+        return False  # "对，不过陈静那条别存": a yes with a change, handled as such
     return len(re.findall(r"[A-Za-z']+|[\u4e00-\u9fff]", rest)) <= 4 or any(
         e.get("entity") in _PERSON_ENTITIES for e in entities)
 
@@ -69,9 +71,9 @@ _MEETING_CUE = re.compile(
     r"咖啡|workshop|去了|碰到|加了.{0,8}微信|(?:今天|昨天|刚才?|上午|下午)在?展会上|"
     r"(?:昨天|今天|上午|下午|早上|今早|刚|刚刚|前天|上周.?)去|到\S{2,8}(?:走|看|开|现场)",
     re.IGNORECASE)
-#: none took place: "haven't met her", "只是认识 见过一次"
+#: none took place: "haven't met her", "还没见过"
 _NOT_MET = re.compile(r"\b(?:haven't|have not|havent|never|not yet|didn't|did not|didnt)\s+(?:met|meet|seen|visited)\b|"
-                      r"没见过|还没见|没有见过|还没拜访|没拜访过|只是认识|见过一次|只见过", re.IGNORECASE)
+                      r"没见过|还没见|没有见过|还没拜访|没拜访过", re.IGNORECASE)
 
 
 class _MeetingCue:
@@ -80,6 +82,12 @@ class _MeetingCue:
     @staticmethod
     def search(text: str) -> Optional[re.Match]:
         return None if _NOT_MET.search(text) else _MEETING_CUE.search(text)
+
+
+_DELETE_CUE = re.compile(r"\b(?:delete|deleting|remove|removing|erase|wipe|purge|drop|get rid of|"
+                         r"take (?:\w+ )?(?:off|out)|forget|forgotten|scrap|scrub|trash|clear)\b|"
+                         r"删|移除|去掉|拿掉|清除|清掉|抹掉|抹去|不要了|去除|剔除|作废|註銷|注销|干掉|清空|清干净|不要留",
+                         re.IGNORECASE)
 
 
 #: intents that need a word that says so: a plain "Lisa Ray is the CIO at Contoso" is a fact, not a
@@ -94,4 +102,29 @@ CUED_INTENTS = {
                             re.IGNORECASE),
     # "their GM is Patricia Huang, havent met her" and "Kevin confirmed it on the phone" report no meeting
     "log_meeting": _MeetingCue(),
+    # "yes mostly, emily told us all about the crashes" asks nothing to be deleted
+    "delete_data": _DELETE_CUE,
 }
+NEXT = "<next>"  # take the classifier's runner-up
+_PERSON_FACTS = {"title", "buying_role", "attitude", "influence"}
+#: a buyer's words reported by the rep ("王总说要请示老板") stay an objection
+_REPORTED = re.compile(r"\b(?:said|says|told|asked|mentioned)\b|说|表示|提到|问", re.IGNORECASE)
+
+
+def revised_intent(intent: Optional[str], text: str, entities: List[Dict[str, Any]]) -> Optional[str]:
+    """The intent the shape of the message calls for instead of `intent`: a name, `NEXT`, or None to keep it."""
+    from bot.notes import looks_like_a_meeting_note
+
+    states_person = bool({e.get("entity") for e in entities} & _PERSON_FACTS) and any(
+        e.get("entity") == "person" for e in entities)
+    if looks_like_a_meeting_note(text):  # a long note about a meeting, whatever else it mentions
+        return "log_meeting" if intent != "log_meeting" else None
+    if is_bare_answer(text, entities):
+        return "inform"
+    if intent not in ("affirm", "deny") and leads_with_yes(text, entities):
+        return "affirm"  # "yes all good. put Pete down as a supporter"
+    if intent in CUED_INTENTS and not CUED_INTENTS[intent].search(text):
+        return "record_stakeholder" if states_person else NEXT  # "their GM is Patricia Huang, havent met her"
+    if (intent or "").startswith("objection_") and states_person and not _REPORTED.search(text):
+        return "record_stakeholder"  # "老板叫吴国栋 董事长 最后他拍板" tells who decides; nobody objected
+    return None

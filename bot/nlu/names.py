@@ -121,13 +121,15 @@ def find_person_names(text: str) -> List[NameSpan]:
                 continue
             after = text[end] if end < n else ""
             candidate = text[start:end]
-            if after and after not in _PERSON_AFTER and not after.isspace():
-                continue
+            if after and after not in _PERSON_AFTER and not after.isspace() and not text[end:].startswith(_TITLE_ENDINGS):
+                continue  # "何丽娟经理": a title right after the name ends it too
             if any(c in "的了是在和说与对这那们也都就还很又不没被把给为" for c in candidate[sur_len:]):
                 continue
             if _common_word(candidate, {"nr", "nrfg", "nrt"}) or candidate[:2] in _NOT_NAMES:
                 continue
-            if given == 2 and _ordinary_word(candidate[sur_len:]):
+            if given == 2 and _ordinary_word(candidate[:2]):
+                continue  # 项目负责人: a word (项目), not 项 + 目负
+            if given == 2 and _ordinary_word(candidate[sur_len:]) and _jieba()[1].get(candidate) not in ("nr", "nrfg"):
                 continue  # 管仓储, 管采购: "manages …", not a person called 管
             if given == 1 and _jieba()[1].get(candidate) == "n":
                 continue  # 时程 ("schedule"), 马力: a dictionary noun, however rare, is no surname + given name

@@ -193,3 +193,58 @@ def with_titles(text: str, kept: List[Dict[str, Any]], extractor: str) -> List[D
                      "confidence_entity": 0.75, "extractor": extractor, "person_hint": named["value"]})
     kept.sort(key=lambda e: e.get("start") if isinstance(e.get("start"), int) else -1)
     return kept
+
+
+# --------------------------------------------------------------------------- Chinese titles
+
+_ZH_SUFFIX = ("副总经理|总经理|副总裁|总裁|董事长|副董事长|总监|副主任|主任|副处长|处长|副科长|科长|副课长|课长|副部长|部长|"
+              "副院长|院长|副行长|行长|副校长|校长|副厂长|厂长|副局长|局长|所长|站长|店长|总工程师|总工|工程师|主管|组长|"
+              "协理|特助|教授|资讯长|信息长|财务长|执行长|营运长|技术长|秘书长|副总|经理|VP|CEO|CFO|CIO|CTO|COO")
+_ZH_TITLE = re.compile(rf"(?:^|(?<=[\s,，、。；;:：的是叫和跟与及有]))"
+                       rf"(?P<t>(?:(?![的是叫和跟与及有还在说对])[\u4e00-\u9fffA-Za-z]){{0,8}}?(?:{_ZH_SUFFIX}))")
+
+
+def chinese_titles_with_people(text: str, people: List[Tuple[int, int, str]]) -> List[Tuple[Span, str]]:
+    """(title, person name) pairs in simplified text: "总经理张建平", "資訊長 鄭文豪", "赵志刚 是 副行长", "吴国栋 董事长".
+
+    `people`: the name spans already found (start, end, name). A title that runs into a name is cut
+    where the name ends ("刘冠宇刘课长" → 课长).
+    """
+    pairs: List[Tuple[Span, str]] = []
+    for m in _ZH_TITLE.finditer(text):
+        start, end = m.start("t"), m.end("t")
+        for p_start, p_end, _name in people:
+            if start <= p_start < end:
+                start = max(start, p_end)
+        if end - start < 2:
+            continue
+        title = Span("title", start, end, text[start:end])
+        after = next((p for p in people if p[0] >= end and re.fullmatch(r"\s*(?:叫|是|为|：|:)?\s*", text[end:p[0]])), None)
+        before = next((p for p in sorted(people, key=lambda p: -p[1]) if p[1] <= start
+                       and re.fullmatch(r"\s*(?:是|为|，|,|（|\()?\s*", text[p[1]:start])), None)
+        owner = after or before
+        if owner is not None:
+            pairs.append((title, owner[2]))
+    return pairs
+
+
+def with_chinese_titles(text: str, kept: List[Dict[str, Any]], extractor: str) -> List[Dict[str, Any]]:
+    """Chinese titles the CRF missed, each marked with the person it was said of."""
+    from bot.nlu.names import find_person_names
+
+    if not re.search(r"[\u4e00-\u9fff]", text):
+        return kept
+    people = [(e["start"], e["end"], str(e["value"])) for e in kept
+              if e.get("entity") == "person" and isinstance(e.get("start"), int)]
+    people += [(s.start, s.end, s.text) for s in find_person_names(text)
+               if not any(p[0] < s.end and s.start < p[1] for p in people)]
+    for title, owner in chinese_titles_with_people(text, people):
+        if any(e.get("entity") == "title" and isinstance(e.get("start"), int) and e["start"] < title.end
+               and title.start < e["end"] for e in kept):
+            continue
+        if not any(e.get("entity") == "person" and e.get("value") == owner for e in kept):
+            continue  # a name only the shape finder saw: the CRF's and the name rules' call, not this one's
+        kept.append({"entity": "title", "value": title.text, "start": title.start, "end": title.end,
+                     "confidence_entity": 0.7, "extractor": extractor, "person_hint": owner})
+    kept.sort(key=lambda e: e.get("start") if isinstance(e.get("start"), int) else -1)
+    return kept

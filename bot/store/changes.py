@@ -74,6 +74,20 @@ def _hangs_on(session: Any, row: Any, batch: str) -> bool:
     return False
 
 
+def close_history(scope: Any) -> None:
+    """Closes the caller's undo history: after a deletion nothing earlier can be undone.
+
+    "Undo" right after deleting an account must not quietly revert what the rep saved at another
+    account several messages before.
+    """
+    from sqlalchemy import update
+
+    query = update(Change).where(Change.team_id == scope.team.id, Change.undone_at.is_(None))
+    if scope.user is not None:
+        query = query.where(Change.user_id == scope.user.id)
+    scope.session.execute(query.values(undone_at=utcnow()))
+
+
 def undo_latest(scope: Any) -> Optional[List[Reverted]]:
     """Reverts the caller's latest batch that is not undone yet; None when there is nothing to undo."""
     session = scope.session

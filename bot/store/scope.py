@@ -124,7 +124,10 @@ class TeamScope:
         Its charts are unpublished: their file names are left in `deleted_chart_files` for
         `bot.media.remove` once the transaction has committed.
         """
+        from bot.store.changes import close_history
+
         self._own(account)
+        close_history(self)
         self.deleted_chart_files += self.take_charts(account)
         self._redact_practices([account.name] + [p.name for p in account.stakeholders])
         self.session.delete(account)
@@ -247,9 +250,11 @@ class TeamScope:
         names are left in `deleted_chart_files` for `bot.media.remove`. Returns how many texts
         were redacted.
         """
+        from bot.store.changes import close_history
         from bot.store.history import erase
 
         self._own(person)
+        close_history(self)
         redacted = 0
         if redact:
             # every form of the name a rep uses (Maria, Lopez, 王总, 老王), whole words only

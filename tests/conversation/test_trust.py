@@ -412,3 +412,48 @@ def test_after_delete_whom_the_next_her_is_the_person_asked_about(servers):
     people = state(servers, me)["Sable & Finch"]["people"]
     assert people["Oliver Grant"]["title"] == "CFO"
     assert people["Nina Castellanos"]["title"] == "head of ecommerce"
+
+
+def test_chinese_titles_before_or_after_a_name_are_that_persons(servers):
+    me = sender()
+    servers.say(me, "新建客户 东岳化工 化工")
+    servers.say(me, "项目负责人是设备部部长高志远 跟我们关系很铁 算同盟了")
+    servers.say(me, "資訊長 鄭文豪 決策者 影響力五成 目前中立")
+    servers.say(me, "老板叫吴国栋 董事长 最后他拍板")
+    people = state(servers, me)["东岳化工"]["people"]
+    assert sorted(people) == sorted(["高志远", "鄭文豪", "吴国栋"])
+    assert people["高志远"]["title"] == "设备部部长" and people["鄭文豪"]["title"] == "資訊長"
+    assert people["吴国栋"]["title"] == "董事长" and people["鄭文豪"]["influence"] == 50
+
+
+def test_yes_but_leave_one_out_and_undo_after_a_deletion(servers):
+    """New-user tour: "对，不过陈静那条别存" saved everything or nothing; "撤销" after deleting an account
+    reverted another account's deal; "恒瑞的陈芳…" was saved at the account created last."""
+    me = sender()
+    servers.say(me, "新建客户 恒瑞制药 医药")
+    servers.say(me, "恒瑞预算500万 对手是东软")
+    servers.say(me, "新建客户 中科电子 电子制造")
+    servers.say(me, "恒瑞的陈芳是信息部经理，使用者，支持我们")
+    servers.say(me, "昨天去恒瑞开会 见了张总和赵敏 陈静也在 赵敏说他们的追溯系统太慢 陈静跟我们只是认识")
+    servers.say(me, "对，不过陈静那条别存")
+    servers.say(me, "删除中科电子这个客户")
+    servers.say(me, "好的")
+    servers.say(me, "撤销")
+    accounts = state(servers, me)
+    assert list(accounts) == ["恒瑞制药"]
+    hr = accounts["恒瑞制药"]
+    assert sorted(hr["people"]) == sorted(["陈芳", "张总", "赵敏"])
+    assert hr["people"]["陈芳"]["title"] == "信息部经理"
+    assert hr["budget"] == 5_000_000 and hr["competitors"] == ["东软"]
+    assert any("追溯系统太慢" in n for n in hr["needs"])
+
+
+def test_an_answer_that_names_someone_deletes_nobody(servers):
+    """New-user tour: "yes mostly, emily told us all about the crashes" asked to delete Emily."""
+    me = sender()
+    servers.say(me, "add account Fabrikam, manufacturing")
+    servers.say(me, "Emily Davis is the plant manager, user, supporter")
+    replies = servers.say_text(me, "yes mostly, emily told us all about the crashes")
+    assert "Delete" not in replies
+    servers.say(me, "yes")
+    assert "Emily Davis" in state(servers, me)["Fabrikam"]["people"]

@@ -25,10 +25,10 @@ from bot.nlu.components import (
     SalesTokenizer,
     ScriptNormalizer,
     ScriptRestorer,
-    is_bare_answer,
     new_account_name,
     trim_span,
 )
+from bot.nlu.intent_rules import is_bare_answer
 from bot.nlu.names import find_company_names, find_person_names
 from bot.numbers import find_quantities, parse_arabic, parse_chinese, parse_english_words, parse_number
 from tests.fuzz.conftest import DOTTED_I, ODD_NUMBERS, fuzz_settings, huge_text, texts

@@ -196,3 +196,17 @@ def test_a_company_description_is_not_a_need():
     assert not states_a_need("Add account Brightwater Regional Bank, banking, mid-size regional bank ~40 branches")
     assert states_a_need("their current WMS is 15 yrs old and falls over every peak, thats the big need")
     assert states_a_need("新建客户 海川水务 他们想做漏损监测")
+
+
+def test_a_meeting_note_stays_a_note_whatever_relationship_it_mentions():
+    from bot.nlu.intent_rules import revised_intent
+
+    note = "昨天去恒瑞开会 见了张总和赵敏 陈静也在 张总说明年预算会砍20% 赵敏说他们的追溯系统太慢 陈静跟我们只是认识"
+    assert revised_intent("log_meeting", note, []) is None
+    assert revised_intent("conflict_budget_cut", note, []) == "log_meeting"
+    # a statement of who decides is no objection, and a "yes" before a change is no plain yes
+    assert revised_intent("objection_authority", "老板叫吴国栋 董事长 最后他拍板", [
+        {"entity": "person", "value": "吴国栋"}, {"entity": "title", "value": "董事长"}]) == "record_stakeholder"
+    assert revised_intent("objection_authority", "王总说要请示老板", [{"entity": "person", "value": "王总"}]) is None
+    assert revised_intent("delete_data", "yes mostly, emily told us all about the crashes", []) is not None
+    assert revised_intent("delete_data", "delete emily", []) is None

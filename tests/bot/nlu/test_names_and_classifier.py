@@ -29,6 +29,8 @@ from bot.nlu.names import find_company_names, find_person_names
     ("洪经理对我们满支持的", ["洪经理"]),
     # a dictionary noun is no surname + given name, however rare
     ("时程的话 他们希望明年Q2完成验收", []),
+    ("远航的总经理张建平 拍板的", ["张建平"]),  # 建平 is also a county: the whole is a name in the dictionary
+    ("项目负责人是设备部部长高志远", ["高志远"]),  # 项目 is a word, not 项 + 目负
 ])
 def test_person_names_by_shape(text, names):
     assert [s.text for s in find_person_names(text)] == names

@@ -37,3 +37,25 @@ def test_a_learned_span_inside_a_title_is_dropped_and_the_title_names_its_person
     assert [(e["entity"], e["value"]) for e in out] == [("title", "Director of IT Services"),
                                                         ("person", "Samuel Achebe")]
     assert out[0]["person_hint"] == "Samuel Achebe"
+
+
+@pytest.mark.parametrize("text, pairs", [
+    ("工程处处长 周承恩 技术把关 影响力四成", [("工程处处长", "周承恩")]),
+    ("网络维运处副处长 邱秀琴 是使用单位的主管", [("网络维运处副处长", "邱秀琴")]),
+    ("科长俞佳 负责这个项目", [("科长", "俞佳")]),
+    ("远航的总经理张建平 拍板的", [("总经理", "张建平")]),
+    ("设备部部长高志远 跟我们", [("设备部部长", "高志远")]),
+    ("北辰的研发VP叫董浩 技术把关的", [("研发VP", "董浩")]),
+    ("赵志刚 是 副行长, 管科技", [("副行长", "赵志刚")]),
+    ("新的 科技部经理 是 吴婷, 还不太熟", [("科技部经理", "吴婷")]),
+    ("老板叫吴国栋 董事长 最后他拍板", [("董事长", "吴国栋")]),
+    ("参加的有质量部经理邱红霞 IT主管卓伟 还有采购总监彭卫东",
+     [("质量部经理", "邱红霞"), ("IT主管", "卓伟"), ("采购总监", "彭卫东")]),
+    ("经理说的对", []),
+])
+def test_chinese_titles_are_taken_with_the_person_they_are_said_of(text, pairs):
+    from bot.nlu.names import find_person_names
+    from bot.nlu.titles import chinese_titles_with_people
+
+    people = [(n.start, n.end, n.text) for n in find_person_names(text)]
+    assert [(t.text, p) for t, p in chinese_titles_with_people(text, people)] == pairs

@@ -99,3 +99,18 @@ def test_undo_on_postgresql(postgres_url):
         assert {r.target for r in scope.undo_latest()} == {"account", "person"}
     with store.team("t", "rep") as scope:
         assert scope.list_accounts() == []
+
+
+def test_undo_after_a_deletion_reverts_nothing_from_before_it(store):
+    """"删除中科电子这个客户" → "好的" → "撤销" reset another account's deal instead (new-user tour)."""
+    with store.team("t", "rep") as scope:
+        hr, _ = scope.get_or_create_account("恒瑞制药")
+        scope.update_deal(hr, budget=5_000_000, competitors=["东软"])
+    with store.team("t", "rep") as scope:
+        zk, _ = scope.get_or_create_account("中科电子")
+    with store.team("t", "rep") as scope:
+        scope.delete_account(scope.find_account("中科电子"))
+    with store.team("t", "rep") as scope:
+        assert scope.undo_latest() is None
+        opp = scope.opportunity(scope.find_account("恒瑞制药"), create=False)
+        assert opp.budget == 5_000_000 and opp.competitor_list == ["东软"]
