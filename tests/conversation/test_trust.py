@@ -427,8 +427,10 @@ def test_chinese_titles_before_or_after_a_name_are_that_persons(servers):
 
 
 def test_yes_but_leave_one_out_and_undo_after_a_deletion(servers):
-    """New-user tour: "对，不过陈静那条别存" saved everything or nothing; "撤销" after deleting an account
-    reverted another account's deal; "恒瑞的陈芳…" was saved at the account created last.
+    """New-user tour: a yes that leaves one out, undo after a deletion, an account's short name.
+
+    "对，不过陈静那条别存" saved everything or nothing; "撤销" after deleting an account reverted another
+    account's deal; "恒瑞的陈芳" was saved at the account created last.
     """
     me = sender()
     servers.say(me, "新建客户 恒瑞制药 医药")
