@@ -31,6 +31,7 @@ _ONE_FACT = re.compile(
 _WHOLE = re.compile(r"\b(?:everything|all|whole|entire|completely)\b|全部|所有|一切|整个|整個", re.IGNORECASE)
 
 
+_TOO = re.compile(r"\b(?:too|also|as well|in addition)\b|也|还是|還是|同时|同時|兼", re.IGNORECASE)
 #: a reply to "save these too?" that takes most of it and fixes a part ("not quite - Jamal is procurement
 #: director, not finance director", "差不多，除了…", "rest is right")
 _PARTLY = re.compile(r"^\W*(?:not quite|not exactly|almost|nearly|mostly|partly|close(?: but)?|yes,? but|yeah,? but|"
@@ -127,7 +128,8 @@ def correct(scope: TeamScope, text: str, entities: List[Entity], context_account
         facts = {k: v for k, v in facts.items() if v not in (None, "")}
         if roles:
             facts["buying_roles"] = roles
-            facts["drop_buying_roles"] = [r for r in person.roles if r not in roles]
+            if not _TOO.search(text):  # "he's our coach too": added to his roles, not instead of them
+                facts["drop_buying_roles"] = [r for r in person.roles if r not in roles]
         _, _, result.person_changes = scope.upsert_stakeholder(person.account, person.name, **facts)
         account = account or person.account
 

@@ -34,7 +34,7 @@ from bot.language import detect, to_simplified
 from bot.nlu.competitors import with_competitors
 from bot.nlu.industry import with_industry
 from bot.nlu.intent_rules import NEXT, revised_intent
-from bot.nlu.names import join_english_names
+from bot.nlu.names import cut_command_words, join_english_names
 from bot.nlu.pipeline import analyse
 from bot.nlu.titles import with_chinese_titles, with_titles
 from bot.notes import states_a_need
@@ -171,6 +171,7 @@ class SalesEntityExtractor(_Stateless, EntityExtractorMixin):
             if dropped:  # a learned span across a name and a value ("郑文豪 决策"): the name by its shape
                 kept = complete_names(message.get(TEXT) or "", kept)
             kept = join_english_names(message.get(TEXT) or "", with_competitors(message.get(TEXT) or "", kept))
+            kept = cut_command_words(message.get(TEXT) or "", kept)
             kept = with_titles(message.get(TEXT) or "", kept, NAME_EXTRACTOR)
             kept = with_chinese_titles(message.get(TEXT) or "", kept, NAME_EXTRACTOR)
             message.set(ENTITIES, kept + found, add_to_output=True)

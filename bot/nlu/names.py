@@ -195,3 +195,20 @@ def join_english_names(text: str, entities: List[dict]) -> List[dict]:
                 continue
         out.append(e)
     return out
+
+
+_COMMAND_TAIL = re.compile(r"(?:\s+(?:summary|overview|status|update|info|details|power\s*map|map|deal|risks?|profile|"
+                           r"report|pls|please)|概况|概況|总结|總結|情况|情況|权力地图|權力地圖)\s*$", re.IGNORECASE)
+
+
+def cut_command_words(text: str, entities: List[dict]) -> List[dict]:
+    """"Acme summary" tagged as one account: the account is Acme; "summary" is what the rep asks for."""
+    out = []
+    for e in entities:
+        value = str(e.get("value") or "")
+        m = _COMMAND_TAIL.search(value)
+        if e.get("entity") == "account" and m and m.start() > 0 and isinstance(e.get("end"), int):
+            cut = len(value) - m.start()
+            e = {**e, "value": value[:m.start()], "end": e["end"] - cut}
+        out.append(e)
+    return out

@@ -32,6 +32,7 @@ opponent neutral technical financial economic user users coach champion buyer de
 hostile friendly skeptical sceptical positive negative keen warm cold budget stage competitor need needs
 today yesterday tomorrow week month year quarter team company account customer client them both all some
 pls please thx thanks ok okay btw fyi re also too prof dr mr ms mrs miss sir boss colleague
+actually wait sorry oops hmm hm well oh correction update fix meant mean
 """.split())
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’&/-]*")
 
@@ -114,7 +115,10 @@ def _name_before(text: str, end: int) -> Optional[Span]:
     if not picked or text[picked[0][1]:end].strip():
         return None
     picked.reverse()
-    return _name_span(text, picked)
+    # "steve is their procurement manager": one lower-case word opening the sentence is its subject
+    lead = re.split(r"[.;:!?]", text[:picked[0][0]])[-1]
+    opens = all(w.lower() in _STOP for w in re.findall(r"[A-Za-z']+", lead))
+    return _name_span(text, picked, subject=opens)
 
 
 def _name_after(text: str, start: int, capital: bool) -> Optional[Span]:
@@ -135,9 +139,9 @@ def _is_name_word(word: str) -> bool:
             and len(word) >= 2)
 
 
-def _name_span(text: str, words: List[Tuple[int, int, str]]) -> Optional[Span]:
-    if len(words) == 1 and words[0][2][0].islower():
-        return None  # one lower-case word is too weak a name ("boss", "lead")
+def _name_span(text: str, words: List[Tuple[int, int, str]], subject: bool = False) -> Optional[Span]:
+    if len(words) == 1 and words[0][2][0].islower() and not subject:
+        return None  # one lower-case word is too weak a name ("boss", "lead") unless it opens the sentence
     return Span("person", words[0][0], words[-1][1], text[words[0][0]:words[-1][1]])
 
 

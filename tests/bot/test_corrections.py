@@ -161,3 +161,23 @@ def test_a_trade_after_a_dictionary_word_is_no_person():
 
     assert not plausible_person_name("石化業") and not plausible_person_name("金融部")
     assert plausible_person_name("秦国华") and plausible_person_name("欧阳明") and plausible_person_name("王建业")
+
+
+def test_a_role_said_with_too_is_added_not_swapped(store):
+    seed(store)
+    text = "actually Maria is our coach too"
+    ents = [ent("person", "Maria", text), ent("buying_role", "coach", text)]
+    with store.team("t", "rep") as scope:
+        done = correct(scope, text, ents, None, None)
+        assert sorted(done.person.roles) == ["coach", "economic_buyer"]
+
+
+def test_a_correction_naming_someone_unknown_never_lands_on_the_person_talked_about(store):
+    seed(store)
+    text = "no, actually tom is the IT director, not manager"
+    ents = [ent("person", "tom", text), ent("title", "IT director", text)]
+    with store.team("t", "rep") as scope:
+        maria = scope.find_stakeholders("Maria Lopez")[0]
+        scope.delete_stakeholder(scope.find_stakeholders("Tom Becker")[0])
+        done = correct(scope, text, ents, None, maria)
+        assert not done.changed and maria.title == "CIO"

@@ -460,3 +460,17 @@ def test_an_answer_that_names_someone_deletes_nobody(servers):
     assert "Delete" not in replies
     servers.say(me, "yes")
     assert "Emily Davis" in state(servers, me)["Fabrikam"]["people"]
+
+
+def test_tour_corrections_name_the_right_person_and_a_summary_request_is_one(servers):
+    me = sender()
+    servers.say(me, "add account Acme Corp, retail")
+    assert "Acme Corp" in servers.say_text(me, "Acme summary")
+    servers.say(me, "steve is their procurement manager, price gatekeeper")
+    servers.say(me, "Raj Patel is the IT manager, technical")
+    servers.say(me, "no, actually tom is the IT director, not manager")  # nobody called Tom: nothing changes
+    servers.say(me, "He's our coach too actually")
+    people = state(servers, me)["Acme Corp"]["people"]
+    assert people["Steve"]["title"] == "procurement manager"
+    assert people["Raj Patel"]["title"] == "IT manager"
+    assert sorted(people["Raj Patel"]["roles"]) == ["coach", "technical"]
