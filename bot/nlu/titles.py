@@ -201,6 +201,9 @@ def with_titles(text: str, kept: List[Dict[str, Any]], extractor: str) -> List[D
 
 # --------------------------------------------------------------------------- Chinese titles
 
+#: a message names a handful of people; a text of hundreds of titles is read only this far
+MAX_TITLES = 30
+
 _ZH_SUFFIX = ("副总经理|总经理|副总裁|总裁|董事长|副董事长|总监|副主任|主任|副处长|处长|副科长|科长|副课长|课长|副部长|部长|"
               "副院长|院长|副行长|行长|副校长|校长|副厂长|厂长|副局长|局长|所长|站长|店长|总工程师|总工|工程师|主管|组长|"
               "协理|特助|教授|资讯长|信息长|财务长|执行长|营运长|技术长|秘书长|副总|经理|VP|CEO|CFO|CIO|CTO|COO")
@@ -215,7 +218,9 @@ def chinese_titles_with_people(text: str, people: List[Tuple[int, int, str]]) ->
     where the name ends ("刘冠宇刘课长" → 课长).
     """
     pairs: List[Tuple[Span, str]] = []
-    for m in _ZH_TITLE.finditer(text):
+    for count, m in enumerate(_ZH_TITLE.finditer(text)):
+        if count == MAX_TITLES:
+            break
         start, end = m.start("t"), m.end("t")
         for p_start, p_end, _name in people:
             if start <= p_start < end:
