@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from actions.slots import SLOT_LANGUAGE, SLOT_LANGUAGE_OVERRIDE, SLOT_RESUME_OFFER, TRANSIENT_SLOTS
 from bot import i18n
 from bot.identity import Caller, caller_from
-from bot.language import LANGUAGES, detect
+from bot.language import LANGUAGES, detect, script_counts
 from bot.store import AccountStore, InvalidFact, get_store
 
 logger = logging.getLogger(__name__)
@@ -102,11 +102,13 @@ def reply_language(tracker: Tracker) -> str:
         return override
     message = tracker.latest_message or {}
     text = message.get("text") or ""
+    previous = tracker.get_slot(SLOT_LANGUAGE)
     if not text.startswith("/"):  # button payloads carry no language
         detected = message.get("language") or detect(text)
+        if detected == "zh-Hans" and previous == "zh-Hant" and script_counts(text) == (0, 0):
+            return previous  # "是", "好", "对" are written alike in both scripts: the conversation's script
         if detected in LANGUAGES:
             return detected
-    previous = tracker.get_slot(SLOT_LANGUAGE)
     return previous if previous in LANGUAGES else "en"
 
 

@@ -304,6 +304,10 @@ def complete_names(text: str, learned: List[Dict[str, Any]]) -> List[Dict[str, A
             out.append({"entity": span.entity, "value": span.text, "start": span.start, "end": span.end,
                         "confidence_entity": 0.9, "extractor": NAME_EXTRACTOR})
             continue
+        titles = [e for e in overlapping if e.get("entity") == "title" and span.start <= e["start"] and e["end"] <= span.end]
+        if span.entity == "person" and titles and len(overlapping) == len(titles) + 1:
+            overlapping = [e for e in overlapping if e not in titles]  # 吳 + 財務長: the person 吳財務長
+            out = [e for e in out if e not in titles]
         if len(overlapping) == 1:
             e = overlapping[0]
             inside = span.start <= e["start"] and e["end"] <= span.end and (e["end"] - e["start"]) < len(span.text)

@@ -109,8 +109,8 @@ def _erase_event(pattern: re.Pattern[str], event: Any) -> Any:
         if isinstance(parse.get("text"), str):
             parse["text"] = pattern.sub(MARK, parse["text"])
         if isinstance(parse.get("entities"), list):
-            parse["entities"] = [{**e, "value": _replace(pattern, e.get("value"))} if isinstance(e, dict) else e
-                                 for e in parse["entities"]]
+            parse["entities"] = [{k: _replace(pattern, v) if k in ("value", "person_hint") else v for k, v in e.items()}
+                                 if isinstance(e, dict) else e for e in parse["entities"]]
         out["parse_data"] = parse
     return out
 

@@ -474,3 +474,15 @@ def test_tour_corrections_name_the_right_person_and_a_summary_request_is_one(ser
     assert people["Steve"]["title"] == "procurement manager"
     assert people["Raj Patel"]["title"] == "IT manager"
     assert sorted(people["Raj Patel"]["roles"]) == ["coach", "technical"]
+
+
+def test_a_taiwan_title_after_a_surname_is_the_stored_person_and_a_bare_yes_keeps_the_script(servers):
+    """New-user tour: "陳總和吳財務長" proposed a new person 吳 beside 吳佩珊 (財務長); "是" got simplified."""
+    me = sender()
+    servers.say(me, "新建客戶 永豐食品 食品業")
+    servers.say(me, "吳佩珊是財務長 管預算")
+    servers.say(me, "昨天去永豐開會 見了陳總和吳財務長 吳財務長說預算兩百萬")
+    replies = servers.say_text(me, "是")
+    assert "預算200萬" in replies and "预算" not in replies  # saved, in traditional script as the conversation
+    people = state(servers, me)["永豐食品"]["people"]
+    assert "吳" not in people and "吳財務長" not in people and "吳佩珊" in people
