@@ -62,13 +62,13 @@ _MEETING_CUE = re.compile(
     r"session|workshop|demo|presentation|review)|(?:lunch|dinner|coffee|breakfast|drinks) with|sat down|catch-?up|caught up|"
     r"spoke (?:with|to)|talked (?:with|to)|call (?:today|yesterday|this)|session|workshop|demo(?:ed)?|presented|"
     r"presentation|site visit|on-?site|went (?:to|over)|dropped by|stopped by|zoom|teams|video call|con ?call|"
-    r"log (?:a|the|my|this) (?:meeting|call|visit)|debrief|notes? from|off the phone|hung up|phoned|lunch w/|"
+    r"log (?:a|the|my|this) (?:meeting|call|visit)|debrief|notes? from|off the phone|hung up|phoned|"
     r"review with|spent the (?:morning|afternoon|day|evening) (?:at|with)|saw \w+(?: \w+)? at|got back from|site tour|"
     r"walked the|(?:i|we) (?:was|were) at)\b|"
-    r"拜访|拜会|开.{0,4}会|开完|开了|周会|评审会|会议|(?<!展)会上|的会|见了|见面|碰.{0,2}面|碰了|碰头|视频|参观|电话|通话|"
+    r"拜访|拜会|开.{0,4}会|开完|开了|周会|评审会|会议|(?<!展)会上|的会|见了|见.{0,2}面|聊过|碰.{0,2}面|碰了|碰头|视频|参观|电话|通话|"
     r"约了|吃.{0,2}饭|午饭|晚饭|午餐|晚餐|早餐|下午茶|喝酒|喝茶|饮茶|聊了|聊完|谈了|谈完|交流|现场|回来|走了|带我|call|"
     r"研讨|来我们公司|遇到|看了|演示|汇报|登门|上门|走访|约见|面谈|沟通了|沟通：|记录一下|记一下|记一笔|纪要|visit了|"
-    r"咖啡|workshop|去了|碰到|加了.{0,8}微信|(?:今天|昨天|刚才?|上午|下午)在?展会上|"
+    r"咖啡|\blunch w/|workshop|去了|碰到|加了.{0,8}微信|(?:今天|昨天|刚才?|上午|下午)在?展会上|"
     r"(?:昨天|今天|上午|下午|早上|今早|刚|刚刚|前天|上周.?)去|到\S{2,8}(?:走|看|开|现场)",
     re.IGNORECASE)
 #: none took place: "haven't met her", "还没见过"
@@ -108,7 +108,7 @@ CUED_INTENTS = {
 NEXT = "<next>"  # take the classifier's runner-up
 _PERSON_FACTS = {"title", "buying_role", "attitude", "influence"}
 #: a buyer's words reported by the rep ("王总说要请示老板") stay an objection
-_REPORTED = re.compile(r"\b(?:said|says|told|asked|mentioned)\b|说|表示|提到|问", re.IGNORECASE)
+_REPORTED = re.compile(r"\b(?:said|says|told|asked|mentioned)\b|说|讲|话|表示|提到|问", re.IGNORECASE)
 
 
 def revised_intent(intent: Optional[str], text: str, entities: List[Dict[str, Any]]) -> Optional[str]:
