@@ -65,7 +65,7 @@ _MEETING_CUE = re.compile(
     r"log (?:a|the|my|this) (?:meeting|call|visit)|debrief|notes? from|off the phone|hung up|phoned|"
     r"review with|spent the (?:morning|afternoon|day|evening) (?:at|with)|saw \w+(?: \w+)? at|got back from|site tour|"
     r"walked the|(?:i|we) (?:was|were) at)\b|"
-    r"拜访|拜会|开.{0,4}会|开完|开了|周会|评审会|会议|(?<!展)会上|的会|见了|见.{0,2}面|聊过|碰.{0,2}面|碰了|碰头|视频|参观|电话|通话|"
+    r"拜访|拜会|开.{0,4}会|开完|开了|周会|评审会|会议|(?<!展)会上|的会|见了|见.{0,2}面|聊过(?!的)|碰.{0,2}面|碰了|碰头|视频|参观|电话|通话|"
     r"约了|吃.{0,2}饭|午饭|晚饭|午餐|晚餐|早餐|下午茶|喝酒|喝茶|饮茶|聊了|聊完|谈了|谈完|交流|现场|回来|走了|带我|call|"
     r"研讨|来我们公司|遇到|看了|演示|汇报|登门|上门|走访|约见|面谈|沟通了|沟通：|记录一下|记一下|记一笔|纪要|visit了|"
     r"咖啡|\blunch w/|workshop|去了|碰到|加了.{0,8}微信|(?:今天|昨天|刚才?|上午|下午)在?展会上|"
@@ -108,15 +108,19 @@ CUED_INTENTS = {
 NEXT = "<next>"  # take the classifier's runner-up
 _PERSON_FACTS = {"title", "buying_role", "attitude", "influence"}
 #: a buyer's words reported by the rep ("王总说要请示老板") stay an objection
-_REPORTED = re.compile(r"\b(?:said|says|told|asked|mentioned)\b|说|讲|话|表示|提到|问", re.IGNORECASE)
+_REPORTED = re.compile(r"\b(?:said|says|told|asked|mentioned)\b|说|讲|话|表示|提到|问(?!题)", re.IGNORECASE)
+#: a request for advice asks something: "how do I…", "怎么办", "?"
+_ASKS = re.compile(r"[?？]|\b(?:how|what|should|can|could|help|advice|tips?|ideas?)\b|怎么|怎样|如何|该|吗|呢|建议|帮我|要不要",
+                   re.IGNORECASE)
+_PRONOUN_FIRST = re.compile(r"^\s*(?:he|she|他|她)(?:'s|\b|(?=[\u4e00-\u9fff]))(?![们們])", re.IGNORECASE)
 
 
 def revised_intent(intent: Optional[str], text: str, entities: List[Dict[str, Any]]) -> Optional[str]:
     """The intent the shape of the message calls for instead of `intent`: a name, `NEXT`, or None to keep it."""
     from bot.notes import looks_like_a_meeting_note
 
-    states_person = bool({e.get("entity") for e in entities} & _PERSON_FACTS) and any(
-        e.get("entity") == "person" for e in entities)
+    kinds = {e.get("entity") for e in entities}
+    states_person = bool(kinds & _PERSON_FACTS) and ("person" in kinds or bool(_PRONOUN_FIRST.match(text)))
     if looks_like_a_meeting_note(text):  # a long note about a meeting, whatever else it mentions
         return "log_meeting" if intent != "log_meeting" else None
     if is_bare_answer(text, entities):
@@ -127,4 +131,7 @@ def revised_intent(intent: Optional[str], text: str, entities: List[Dict[str, An
         return "record_stakeholder" if states_person else NEXT  # "their GM is Patricia Huang, havent met her"
     if (intent or "").startswith("objection_") and states_person and not _REPORTED.search(text):
         return "record_stakeholder"  # "老板叫吴国栋 董事长 最后他拍板" tells who decides; nobody objected
+    if intent == "ask_relationship_advice" and (states_person or "relationship_stage" in kinds and (
+            "person" in kinds or _PRONOUN_FIRST.match(text))) and not _ASKS.search(text):
+        return "record_stakeholder"  # "他对我们挺支持 关系到约会阶段了" tells, asks nothing
     return None

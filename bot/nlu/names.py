@@ -93,7 +93,7 @@ def _common_word(word: str, allowed_tags: set) -> bool:
 def _ordinary_word(word: str) -> bool:
     """A frequent noun or verb (仓储, 采购, 科技), which a given name is not (建国, 海涛, 宏伟 are)."""
     freq, tags = _jieba()
-    return freq.get(word, 0) >= 50 and tags.get(word) in {"n", "v", "vn", "j", "l", "i", "vd"}
+    return freq.get(word, 0) >= 50 and tags.get(word) in {"n", "v", "vn", "j", "l", "i", "vd", "t"}
 
 
 def find_person_names(text: str) -> List[NameSpan]:
@@ -123,7 +123,7 @@ def find_person_names(text: str) -> List[NameSpan]:
             candidate = text[start:end]
             if after and after not in _PERSON_AFTER and not after.isspace() and not text[end:].startswith(_TITLE_ENDINGS):
                 continue  # "何丽娟经理": a title right after the name ends it too
-            if any(c in "的了是在和说与对这那们也都就还很又不没被把给为" for c in candidate[sur_len:]):
+            if any(c in "的了是在和说与对这那们也都就还很又不没被把给为我你他她它" for c in candidate[sur_len:]):
                 continue
             if _common_word(candidate, {"nr", "nrfg", "nrt"}) or candidate[:2] in _NOT_NAMES:
                 continue
