@@ -94,7 +94,9 @@ class FactFormValidation(SafeFormValidation, ABC):
             if not (activating or answering or named):
                 return None
             if named or answering:
-                answer = named or first(entities, "person") or _bare_answer(tracker)
+                about_someone = any(e.get("entity") in ("title", "buying_role", "attitude", "influence") for e in entities)
+                # "Sophie Laurent, revenue manager, user + coach" tells about a person: never the account's name
+                answer = named or (None if about_someone else first(entities, "person") or _bare_answer(tracker))
                 if not answer:
                     return None
                 match = scope.find_account(answer)

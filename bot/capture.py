@@ -240,9 +240,7 @@ def stored_name(scope: TeamScope, account: Account, mention: str, text: Optional
         if fuller:
             scope.rename_stakeholder(person, fuller)
         return person.name
-    name = without_title(mention)
-    # typed in a hurry ("megan doyle"): saved as a name is written; Chinese and mixed case stay as typed
-    return name.title() if name.isascii() and name.islower() else name
+    return without_title(mention)
 
 
 @dataclass
@@ -261,7 +259,11 @@ class Captured:
         if not name:
             return self.people[0] if self.people else None
         key = lookup_key(name)
-        return next((p for p in self.people if key in (p.person.name_key, lookup_key(p.mention or ""))), None)
+        found = next((p for p in self.people if key in (p.person.name_key, lookup_key(p.mention or ""))), None)
+        if found is None:  # "Ms. Chaudhry" saved under the full name the message gave (Farah Chaudhry)
+            fuller = [p for p in self.people if better_name(name, p.person.name)]
+            found = fuller[0] if len(fuller) == 1 else None
+        return found
 
 
 _SAID = re.compile(r"^.{0,60}?\b(?:said|says|told (?:me|us)|mentioned|explained|complained)(?: that)?\s+|"
@@ -355,6 +357,9 @@ def capture(
         person_name = None  # "孙总和", "林課長則": a tagger's slip is nobody
     if person_name:
         person_name = clean_name(person_name)  # saved and looked up under the same name
+        fuller = [n for n in groups if lookup_key(n) != lookup_key(person_name) and better_name(person_name, n)]
+        if lookup_key(person_name) not in {lookup_key(n) for n in groups} and len(fuller) == 1:
+            person_name = fuller[0]  # "Ms. Chaudhry is the CEO, Farah Chaudhry": the message's full name
     if person_name and lookup_key(person_name) not in {lookup_key(n) for n in groups} | {
             lookup_key(stored_name(scope, account, n, text)) for n in groups}:
         # the person came from a form answer or a pronoun: all person facts are theirs

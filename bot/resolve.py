@@ -134,7 +134,8 @@ class _Named:
 
 def is_short_name(name: str) -> bool:
     """A name that is only a form of address or one word: 秦总, 老王, Tom."""
-    return chinese_reference(name) is not None or (len(_latin_words(name)) == 1 and not _han(name))
+    bare = _LATIN_TITLES.sub("", name.strip())  # "Ms. Chaudhry" is one word with a form of address
+    return chinese_reference(name) is not None or (len(_latin_words(bare)) == 1 and not _han(name))
 
 
 def _person_score(mention: str, person: Any) -> int:
@@ -306,8 +307,8 @@ def better_name(stored: str, mention: str) -> Optional[str]:
     """The fuller of two names of one person, when `mention` is fuller than `stored` (Tom → Tom Becker, 王总 → 王海涛)."""
     if name_key(stored) == name_key(mention):
         return None
-    stored_short = chinese_reference(stored) is not None or len(_latin_words(stored)) == 1 and len(
-        _latin_words(mention)) > 1
+    stored_short = chinese_reference(stored) is not None or len(_latin_words(_LATIN_TITLES.sub("", stored.strip()))) == 1 \
+        and len(_latin_words(mention)) > 1  # Tom, Ms. Chaudhry
     mention_full = chinese_reference(mention) is None and (len(_han(mention)) >= 2 or len(_latin_words(mention)) > 1)
     return mention if stored_short and mention_full and same_person(stored, mention) else None
 

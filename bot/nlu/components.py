@@ -250,11 +250,8 @@ def _whole_new_name(kept: List[Dict[str, Any]], said: List[Dict[str, Any]]) -> L
         return kept
     if not tagged:
         return kept + said
-    new = said[0]
-    inside = [e for e in tagged if isinstance(e.get("start"), int) and new["start"] <= e["start"] and e["end"] <= new["end"]]
-    if inside and len(inside) == len(tagged):
-        return [e for e in kept if e not in inside] + said
-    return kept
+    # the name after the cue is the account; a span the CRF tagged elsewhere is not ("昱成車電 新客戶 汽車電子")
+    return [e for e in kept if e not in tagged] + said
 
 
 def extend_numbered_accounts(text: str, learned: List[Dict[str, Any]]) -> List[Dict[str, Any]]:

@@ -184,21 +184,30 @@ def find_company_names(text: str) -> List[NameSpan]:
 
 
 def join_english_names(text: str, entities: List[dict]) -> List[dict]:
-    """"Grace 陈晓雯": an English name right before a Chinese person's name is that person's, not a competitor."""
+    """"Grace 陈晓雯", "IT 的 Jason 江晨": an English name right before a Chinese person's name is part of it.
+
+    It is never a competitor, an account or a second person: the two become one person.
+    """
     people = [e for e in entities if e.get("entity") == "person" and isinstance(e.get("start"), int)]
-    out = []
+    out: List[dict] = []
+    joined: dict = {}
     for e in entities:
-        if e.get("entity") in ("competitor", "account") and isinstance(e.get("end"), int) \
+        if e.get("entity") in ("competitor", "account", "person") and isinstance(e.get("end"), int) \
                 and re.fullmatch(r"[A-Z][a-z]{1,12}", str(e.get("value") or "")):
             after = next((p for p in people if p["start"] == e["end"] + 1 and text[e["end"]] == " "), None)
             if after is not None and _HAN.match(text[after["start"]]):
+                joined[id(after)] = e["start"]
                 continue
         out.append(e)
-    return out
+    return [{**e, "start": joined[id(e)], "value": text[joined[id(e)]:e["end"]]} if id(e) in joined else e
+            for e in out]
 
 
 _COMMAND_TAIL = re.compile(r"(?:\s+(?:summary|overview|status|update|info|details|power\s*map|map|deal|risks?|profile|"
                            r"report|pls|please)|概况|概況|总结|總結|情况|情況|权力地图|權力地圖)\s*$", re.IGNORECASE)
+
+
+_COMPETITOR_LEAD = re.compile(r"^(?:竞争对手|对手|竞品)(?:是|有|为)?|^competitors?\s*(?:is|are|:)?\s*", re.IGNORECASE)
 
 
 def cut_command_words(text: str, entities: List[dict]) -> List[dict]:
@@ -206,6 +215,12 @@ def cut_command_words(text: str, entities: List[dict]) -> List[dict]:
     out = []
     for e in entities:
         value = str(e.get("value") or "")
+        lead = _COMPETITOR_LEAD.match(value)
+        if e.get("entity") == "account" and lead and lead.end() < len(value) and isinstance(e.get("start"), int):
+            # "对手是华中数控" read as one account: the competitor 华中数控
+            e = {**e, "entity": "competitor", "value": value[lead.end():], "start": e["start"] + lead.end()}
+            out.append(e)
+            continue
         m = _COMMAND_TAIL.search(value)
         if e.get("entity") == "account" and m and m.start() > 0 and isinstance(e.get("end"), int):
             cut = len(value) - m.start()

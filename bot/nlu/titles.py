@@ -166,9 +166,12 @@ def titles_with_people(text: str) -> List[Tuple[Span, Span]]:
             m = _IS.match(text, title.end)
             if m:
                 person = _name_after(text, m.end(), capital=False)
-        if person is None and re.match(r",\s*[A-Z]", text[title.end:title.end + 4]):
+        if re.match(r",\s*[A-Z]", text[title.end:title.end + 4]):
             m = re.match(r",\s*", text[title.end:])
-            person = _name_after(text, title.end + m.end(), capital=True)  # "… is the MD, Rebecca Hale"
+            full = _name_after(text, title.end + m.end(), capital=True)  # "… is the MD, Rebecca Hale"
+            if full is not None and (person is None or " " not in person.text and " " in full.text
+                                     and full.text.split()[-1] == person.text):
+                person = full  # "Ms. Chaudhry is the CEO, Farah Chaudhry": the full name
         if person is None and re.match(r" [A-Z]", text[title.end:title.end + 2]):
             person = _name_after(text, title.end + 1, capital=True)  # "MD Caroline Ashworth"
         if person is not None:

@@ -364,7 +364,7 @@ def test_titles_and_lower_case_names_said_together_are_stored_on_that_person(ser
     servers.say(me, "Director of IT Services is Samuel Achebe, technical, neutral")
     servers.say(me, "Jonathan's boss is the MD, Rebecca Hale. she's the economic buyer")
     harlow = state(servers, me)["Harlow Freight Logistics"]
-    assert harlow["people"]["Megan Doyle"]["title"] == "COO"
+    assert harlow["people"]["megan doyle"]["title"] == "COO"
     assert harlow["people"]["Samuel Achebe"]["title"] == "Director of IT Services"
     assert harlow["competitors"] == []  # "Services" is part of the title
     assert harlow["people"]["Rebecca Hale"]["roles"] == ["economic_buyer"]
@@ -378,7 +378,7 @@ def test_an_english_and_chinese_name_is_one_person(servers):
     servers.say(me, "CIO 是 Peter 周子健 technical 把关")
     servers.say(me, "周子健 opponent 他之前 push 的是 Oracle")
     bank = state(servers, me)["汇商银行"]
-    assert sorted(bank["people"]) == ["Peter 周子健", "陈晓雯"]
+    assert sorted(bank["people"]) == ["Grace 陈晓雯", "Peter 周子健"]
     assert bank["people"]["Peter 周子健"]["attitude"] == "opponent"
     assert bank["competitors"] == ["Oracle"]  # never "Grace"
 
@@ -471,7 +471,7 @@ def test_tour_corrections_name_the_right_person_and_a_summary_request_is_one(ser
     servers.say(me, "no, actually tom is the IT director, not manager")  # nobody called Tom: nothing changes
     servers.say(me, "He's our coach too actually")
     people = state(servers, me)["Acme Corp"]["people"]
-    assert people["Steve"]["title"] == "procurement manager"
+    assert people["steve"]["title"] == "procurement manager"
     assert people["Raj Patel"]["title"] == "IT manager"
     assert sorted(people["Raj Patel"]["roles"]) == ["coach", "technical"]
 
@@ -486,3 +486,23 @@ def test_a_taiwan_title_after_a_surname_is_the_stored_person_and_a_bare_yes_keep
     assert "預算200萬" in replies and "预算" not in replies  # saved, in traditional script as the conversation
     people = state(servers, me)["永豐食品"]["people"]
     assert "吳" not in people and "吳財務長" not in people and "吳佩珊" in people
+
+
+def test_dev_half_wrong_accounts_and_duplicates_are_gone(servers):
+    """Accounts made of an industry, a competitor cue or a person, and one person recorded twice."""
+    me = sender()
+    servers.say(me, "昱成車電 新客戶 汽車電子 做ECU的")
+    servers.say(me, "对手是华中数控")
+    servers.say(me, "上周五 visit 了昱成 见了 COO 韦志刚 还有 IT 的 Jason 江晨 韦总说损耗率太高")
+    servers.say(me, "对")
+    assert list(state(servers, me)) == ["昱成車電"]
+    ycc = state(servers, me)["昱成車電"]
+    assert "华中数控" in ycc["competitors"]
+    assert "Jason" not in ycc["people"]  # one person: 江晨 (or "Jason 江晨"), never a second "Jason"
+    assert len([p for p in ycc["people"] if "江晨" in p]) == 1
+
+    other = sender()
+    servers.say(other, "add account Ashcombe Regional Hospital, healthcare")
+    servers.say(other, "Ms. Chaudhry is the CEO, Farah Chaudhry. she has final sign-off")
+    people = state(servers, other)["Ashcombe Regional Hospital"]["people"]
+    assert list(people) == ["Farah Chaudhry"] and people["Farah Chaudhry"]["roles"] == ["economic_buyer"]
