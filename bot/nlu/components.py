@@ -213,16 +213,22 @@ def _set_intent(message: Message, name: str) -> None:
 NAME_EXTRACTOR = "SalesNameExtractor"
 
 
+#: the name first, then the cue: "柏昇电路板 PCB 新客户 在桃园观音", "济康医院 新建一个客户 三甲医院",
+#: "Cobalt Ridge Mining - new account pls. mining": what follows the cue is the trade, not the name
+_NAME_BEFORE_CUE = [
+    re.compile(r"^\s*(?P<name>[^\s，,。.;；:：（(、]{2,20}?)[\s，,]+(?:[A-Za-z0-9/&+\-]{2,12}[\s，,]+)?(?:是|是个|是一个)?"
+               r"(?:新建|新增|添加|建立)?(?:一个|个)?(?:新的?)?客户(?=[，,。.;；:：（(、\s]|$)"),
+    re.compile(r"^\s*(?P<name>[A-Z][\w&.'\-]*(?:\s+[A-Z][\w&.'\-]*){0,4})\s*[-–—:,]\s*(?:a\s+)?(?:new|add)\s+"
+               r"(?:account|acct|customer|client|prospect)\b", re.IGNORECASE),
+]
+_COMMAND_WORD = re.compile(r"add|new|create|please|pls|帮我|帮忙|我|我们|有|有个|又有|再加|加|新建|新增|添加", re.IGNORECASE)
 _NEW_ACCOUNT = [
     re.compile(r"(?:add|create|new|register|open|set up|start)\b[^,，:：]*?\b(?:account|acct|customer|client|prospect)"
                r"(?:\s+(?:record|profile|entry))?(?:\s+(?:called|named|for))?[\s:：\-—]+(?P<name>[A-Za-z0-9][\w&.'\- ]{0,60}?)"
                r"\s*(?=[,，;；。(（?？!]|$|\s[-—]\s|\s(?:in|which|that|from|they|a|an)\s)", re.IGNORECASE),
-    re.compile(r"(?:新建|添加|新增|加一个|加个|建立|登记|创建|录入|加上|建个)(?:一个|个)?(?:新的?)?客户[:：\s]*"
+    re.compile(r"(?:新建|添加|新增|加一个|加个|建立|登记|创建|录入|加上|建个|(?i:add|new)\s*)(?:一个|个)?(?:新的?)?客户[:：\s]*"
                r"(?P<name>[^\s，,。.;；:：（(、]{2,20}?)(?=[，,。.;；:：（(、\s]|这个客户|$|，)"),
     re.compile(r"^新客户[:：\s]*(?P<name>[^\s，,。.;；:：（(、]{2,20}?)(?=[，,。.;；:：（(、\s]|$)"),
-    # "柏昇电路板 PCB 新客户 在桃园观音": the name first, then (a word of what they do and) 新客户
-    re.compile(r"^\s*(?P<name>[^\s，,。.;；:：（(、]{2,20}?)[\s，,]+(?:[A-Za-z0-9/&+\-]{2,12}[\s，,]+)?(?:是|是个|是一个)?"
-               r"(?:新的?)客户(?=[，,。.;；:：（(、\s]|$)"),
     re.compile(r"(?:添加|新增|加上|加一下|录入)(?P<name>[^\s，,。.;；:：（(、]{2,20}?)(?:这个|这家|为)?(?:新)?客户"),
     re.compile(r"\badd\s+(?P<name>[A-Z][\w&.'\-]*(?:\s+[A-Z][\w&.'\-]*){0,4})"),
 ]
@@ -230,13 +236,14 @@ _NEW_ACCOUNT = [
 
 def new_account_name(text: str) -> List[Dict[str, Any]]:
     """The name in "Add account Globex, logistics" / "新建客户华东精密" when the CRF found none."""
-    for pattern in _NEW_ACCOUNT:
+    for pattern in _NAME_BEFORE_CUE + _NEW_ACCOUNT:
         m = pattern.search(text)
-        if m and m.group("name").strip():
+        if m and m.group("name").strip() and not _COMMAND_WORD.fullmatch(m.group("name").strip()):
             start, end = trim_span(text, m.start("name"), m.end("name"))
             if end > start:
                 return [{"entity": "account", "value": text[start:end], "start": start, "end": end,
-                         "confidence_entity": 0.8, "extractor": NAME_EXTRACTOR}]
+                         "confidence_entity": 0.8, "extractor": NAME_EXTRACTOR,
+                         "before_cue": pattern in _NAME_BEFORE_CUE}]
     return []
 
 
@@ -249,9 +256,13 @@ def _whole_new_name(kept: List[Dict[str, Any]], said: List[Dict[str, Any]]) -> L
     if not said:
         return kept
     if not tagged:
-        return kept + said
-    # the name after the cue is the account; a span the CRF tagged elsewhere is not ("昱成車電 新客戶 汽車電子")
-    return [e for e in kept if e not in tagged] + said
+        return kept + [{k: v for k, v in e.items() if k != "before_cue"} for e in said]
+    new = said.pop()
+    inside = [e for e in tagged if isinstance(e.get("start"), int) and new["start"] <= e["start"] and e["end"] <= new["end"]]
+    if new.pop("before_cue") or inside and len(inside) == len(tagged):
+        # "昱成車電 新客戶 汽車電子": the name before the cue; the CRF's 汽車電子 after it is the trade
+        return [e for e in kept if e not in tagged] + [new]
+    return kept
 
 
 def extend_numbered_accounts(text: str, learned: List[Dict[str, Any]]) -> List[Dict[str, Any]]:

@@ -210,3 +210,17 @@ def test_a_meeting_note_stays_a_note_whatever_relationship_it_mentions():
     assert revised_intent("objection_authority", "王总说要请示老板", [{"entity": "person", "value": "王总"}]) is None
     assert revised_intent("delete_data", "yes mostly, emily told us all about the crashes", []) is not None
     assert revised_intent("delete_data", "delete emily", []) is None
+
+
+@pytest.mark.parametrize("text, name", [
+    ("Cobalt Ridge Mining - new account pls. mining, copper", "Cobalt Ridge Mining"),
+    ("济康医院 新建一个客户 三甲医院", "济康医院"),
+    ("昱成车电 新客户 汽车电子 做ECU的", "昱成车电"),
+    ("add 一个新客户 星辰半导体 做芯片封测的", "星辰半导体"),
+    ("新建客户 蓝海港务集团 港口物流", "蓝海港务集团"),
+    ("add account Initech, software", "Initech"),
+])
+def test_the_new_accounts_name_is_the_one_next_to_the_cue(text, name):
+    from bot.nlu.components import new_account_name
+
+    assert [e["value"] for e in new_account_name(text)] == [name]
