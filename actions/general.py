@@ -149,7 +149,13 @@ class ActionAffirmIdle(SalesAction):
             return [SlotSet(SLOT_PENDING_OFFER, None), FollowupAction("debrief_form")]
         if offer.startswith("delete:"):
             from actions.data_rights import carry_out_deletion
+            from bot.nlu.intent_rules import plain_yes
 
+            text = tracker.latest_message.get("text") or ""
+            if not text.startswith("/") and not plain_yes(text):
+                # "yes, and Emily said…": a deletion needs a plain yes, so nothing goes on a half-read answer
+                reply.say("delete_cancelled")
+                return [SlotSet(SLOT_PENDING_OFFER, None)]
             return carry_out_deletion(reply, tracker, offer)
         if offer.startswith("meeting_facts:"):
             from actions.meetings import save_meeting_facts

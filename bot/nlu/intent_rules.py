@@ -90,6 +90,17 @@ _DELETE_CUE = re.compile(r"\b(?:delete|deleting|remove|removing|erase|wipe|purge
                          re.IGNORECASE)
 
 
+_PLAIN_YES = re.compile(
+    r"^\W*(?:yes|yep|yeah|yup|y|ok|okay|sure|correct|confirm(?:ed)?|do it|go ahead|please do|对|對|是|是的|好|好的|嗯|可以|确认|確認|"
+    r"没错|沒錯|删吧|刪吧)(?:[\s,.!，。！]*(?:please|pls|delete (?:it|him|her|them)|delete|remove (?:it|him|her|them)|"
+    r"删|刪|删掉|刪掉|删了|刪了|删除|刪除|吧|了|确认|確認|删吧|刪吧))*\W*$", re.IGNORECASE)
+
+
+def plain_yes(text: str) -> bool:
+    """A yes and nothing else but the deletion it confirms ("yes", "对 删掉", "好，刪吧"): what a deletion needs."""
+    return bool(_PLAIN_YES.match(text or ""))
+
+
 #: intents that need a word that says so: a plain "Lisa Ray is the CIO at Contoso" is a fact, not a
 #: correction, however much it looks like "no, actually Maria is the CFO" to the classifier
 CUED_INTENTS = {

@@ -506,3 +506,15 @@ def test_dev_half_wrong_accounts_and_duplicates_are_gone(servers):
     servers.say(other, "Ms. Chaudhry is the CEO, Farah Chaudhry. she has final sign-off")
     people = state(servers, other)["Ashcombe Regional Hospital"]["people"]
     assert list(people) == ["Farah Chaudhry"] and people["Farah Chaudhry"]["roles"] == ["economic_buyer"]
+
+
+def test_a_deletion_needs_a_plain_yes(servers):
+    me = sender()
+    servers.say(me, "add account Fabrikam, manufacturing")
+    servers.say(me, "Emily Davis is the plant manager, user, supporter")
+    assert "Emily Davis" in servers.say_text(me, "delete emily")
+    servers.say(me, "yes, and she told us all about the crashes")
+    assert "Emily Davis" in state(servers, me)["Fabrikam"]["people"]
+    servers.say(me, "delete emily")
+    servers.say(me, "对 删掉")
+    assert "Emily Davis" not in state(servers, me)["Fabrikam"]["people"]

@@ -224,3 +224,13 @@ def test_the_new_accounts_name_is_the_one_next_to_the_cue(text, name):
     from bot.nlu.components import new_account_name
 
     assert [e["value"] for e in new_account_name(text)] == [name]
+
+
+@pytest.mark.parametrize("text, plain", [
+    ("yes", True), ("对 删掉", True), ("好，刪吧", True), ("yes delete it", True), ("确认删除", True),
+    ("yes mostly, emily told us", False), ("yes, and budget is 2M", False), ("对了 王总说", False),
+])
+def test_a_plain_yes_is_what_confirms_a_deletion(text, plain):
+    from bot.nlu.intent_rules import plain_yes
+
+    assert plain_yes(text) is plain
