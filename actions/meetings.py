@@ -201,3 +201,23 @@ def save_meeting_facts(reply: Reply, tracker: Tracker, offer: str, drop: Optiona
         return []
     reply.say("debrief_offer", buttons=debrief_offer(reply))
     return [SlotSet(SLOT_PENDING_OFFER, "debrief")]
+
+
+def save_amended_offer(reply: Reply, tracker: Tracker) -> None:
+    """"Not quite – Jamal is procurement director, not finance director" after "save these too?".
+
+    The rep took the list and fixed a part: the facts read from the meeting note are saved without
+    the values the reply denies, and the reply itself is then handled as usual (the fix is saved).
+    """
+    from bot.capture import denied
+    from bot.corrections import amends_an_offer, leaves_out
+
+    offer = tracker.get_slot("pending_offer") or ""
+    message = tracker.latest_message or {}
+    text = message.get("text") or ""
+    if not offer.startswith("meeting_facts:") or not amends_an_offer(text, (message.get("intent") or {}).get("name")):
+        return
+    entities = message.get("entities") or []
+    left_out = [str(e.get("value")) for e in entities if e.get("entity") == "person"] if leaves_out(text) else []
+    save_meeting_facts(reply, tracker, offer, drop=[e for e in entities if denied(text, e)], offer_debrief=False,
+                       drop_people=left_out)
