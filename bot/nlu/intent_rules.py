@@ -123,6 +123,9 @@ _REPORTED = re.compile(r"\b(?:said|says|told|asked|mentioned)\b|说|讲|话|表�
 #: a request for advice asks something: "how do I…", "怎么办", "?"
 _ASKS = re.compile(r"[?？]|\b(?:how|what|should|can|could|help|advice|tips?|ideas?)\b|怎么|怎样|如何|该|吗|呢|建议|帮我|要不要",
                    re.IGNORECASE)
+#: anything that could be given to sway a buyer: such a message always gets the compliance answer
+_GIFT = re.compile(r"gift|present|give|offer|pay|send|treat|reward|money|cash|kick|commission|bribe|red packet|hongbao|"
+                   r"礼|禮|红包|紅包|回扣|好处|好處|送|给|請|请|钱|錢|费|費|招待|分成|安排|买|買", re.IGNORECASE)
 _PRONOUN_FIRST = re.compile(r"^\s*(?:he|she|他|她)(?:'s|\b|(?=[\u4e00-\u9fff]))(?![们們])", re.IGNORECASE)
 
 
@@ -142,6 +145,8 @@ def revised_intent(intent: Optional[str], text: str, entities: List[Dict[str, An
         return "record_stakeholder" if states_person else NEXT  # "their GM is Patricia Huang, havent met her"
     if (intent or "").startswith("objection_") and states_person and not _REPORTED.search(text):
         return "record_stakeholder"  # "老板叫吴国栋 董事长 最后他拍板" tells who decides; nobody objected
+    if intent == "ask_gift_advice" and states_person and not _ASKS.search(text) and not _GIFT.search(text):
+        return "record_stakeholder"  # "他不支持我们": an attitude, nothing offered to anyone
     if intent == "ask_relationship_advice" and (states_person or "relationship_stage" in kinds and (
             "person" in kinds or _PRONOUN_FIRST.match(text))) and not _ASKS.search(text):
         return "record_stakeholder"  # "他对我们挺支持 关系到约会阶段了" tells, asks nothing

@@ -234,3 +234,14 @@ def test_a_plain_yes_is_what_confirms_a_deletion(text, plain):
     from bot.nlu.intent_rules import plain_yes
 
     assert plain_yes(text) is plain
+
+
+def test_an_attitude_is_no_gift_question_but_an_offer_still_is():
+    from bot.nlu.intent_rules import revised_intent
+
+    assert revised_intent("ask_gift_advice", "他不支持我们", [{"entity": "attitude", "value": "opponent"}]) \
+        == "record_stakeholder"
+    assert revised_intent("ask_gift_advice", "给技术负责人一笔咨询费，让他支持我们",
+                          [{"entity": "attitude", "value": "supporter"}]) is None
+    assert revised_intent("ask_gift_advice", "can I send Dan a case of wine so he backs us",
+                          [{"entity": "person"}, {"entity": "attitude"}]) is None
