@@ -30,6 +30,7 @@ from actions.context import (
 )
 from actions.slots import ANSWER_INTENTS, INTERRUPT_INTENTS, SLOT_FORM_ACCOUNT, SLOT_FORM_PERSON, SLOT_REQUESTED
 from bot import i18n
+from bot.nlu.intent_rules import STATED_PERSON_FACTS
 from bot.notes import names_a_place
 from bot.store import MAX_NAME, InvalidFact, clean_name, lookup_key
 
@@ -94,7 +95,7 @@ class FactFormValidation(SafeFormValidation, ABC):
             if not (activating or answering or named):
                 return None
             if named or answering:
-                about_someone = any(e.get("entity") in ("title", "buying_role", "attitude", "influence") for e in entities)
+                about_someone = any(e.get("entity") in STATED_PERSON_FACTS for e in entities)
                 # "Sophie Laurent, revenue manager, user + coach" tells about a person: never the account's name
                 answer = named or (None if about_someone else first(entities, "person") or _bare_answer(tracker))
                 if not answer:

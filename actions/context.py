@@ -112,9 +112,10 @@ def known_names(scope: TeamScope, text: str, entities: List[Dict[str, Any]]) -> 
     found: List[Dict[str, Any]] = []
     from bot.resolve import short_forms
 
-    candidates = [("account", a.name, a.name) for a in scope.list_accounts()]
-    candidates += [("account", form, a.name) for a in scope.list_accounts() for form in _brand_forms(scope, a.name, text)]
-    people = [p.name for a in scope.list_accounts() for p in a.stakeholders]
+    accounts = scope.list_accounts()
+    candidates = [("account", a.name, a.name) for a in accounts]
+    candidates += [("account", form, a.name) for a in accounts for form in _brand_forms(accounts, a.name, text)]
+    people = [p.name for a in accounts for p in a.stakeholders]
     owners: Dict[str, set] = {}
     for name in people:
         for form in short_forms(name):
@@ -137,26 +138,32 @@ def known_names(scope: TeamScope, text: str, entities: List[Dict[str, Any]]) -> 
     return found
 
 
-def _brand_forms(scope: TeamScope, name: str, text: str) -> List[str]:
-    """An account's short name as reps write it, when it names only that account.
+def _brand_forms(accounts: List[Account], name: str, text: str) -> List[str]:
+    """An account's short name as reps write it, when it names only that one of the team's `accounts`.
 
     "恒瑞的陈芳" (恒瑞制药), "Pellham's ops director" (Pellham Foods). A two-character Chinese brand counts
     only where a name ends (恒瑞的 / 恒瑞那边 / 恒瑞预算…), so 华东 in "华东两百多家门店" is not 华东精密.
     """
-    import re as _re
-
     from bot.language import to_simplified
 
     forms = []
-    han = "".join(_re.findall(r"[\u4e00-\u9fff]", name))
-    words = _re.findall(r"[A-Za-z][A-Za-z'&-]*", name)
+    han = "".join(re.findall(r"[\u4e00-\u9fff]", name))
+    words = re.findall(r"[A-Za-z][A-Za-z'&-]*", name)
     if len(han) >= 4 and len(han) == len(name.replace(" ", "")):
         brand = to_simplified(han[:2])
-        if _re.search(rf"{_re.escape(brand)}(?=[的那这现目预对项客说\s，,。：:]|$)", to_simplified(text or "")):
+        if re.search(rf"{re.escape(brand)}(?=[的那这现目预对项客说\s，,。：:]|$)", to_simplified(text or "")):
             forms.append(han[:2])
     elif len(words) > 1 and len(words[0]) >= 4 and words[0].lower() not in COMMON_WORDS:
         forms.append(words[0])
-    return [f for f in forms if [a.name for a in scope.match_accounts(f)] == [name]]
+    return [f for f in forms if _names_only(accounts, f, name)]
+
+
+def _names_only(accounts: List[Account], form: str, name: str) -> bool:
+    """Whether `form` means the account `name` and no other (`TeamScope.match_accounts` on a list in hand)."""
+    from bot.resolve import resolve_account
+
+    found = resolve_account(accounts, form)
+    return [a.name for a in ([found.found] if found.found is not None else found.candidates)] == [name]
 
 
 #: English words that are also short names: matched only when written with a capital

@@ -184,7 +184,7 @@ def save_meeting_facts(reply: Reply, tracker: Tracker, offer: str, drop: Optiona
                            if (e.get("entity"), str(e.get("value")).casefold()) not in denied_values]
     if drop_people:
         groups = split_by_person(pending["entities"], pending.get("text"))
-        gone = [name for name in groups if any(same_person(name, p) or same_person(p, name) for p in drop_people)]
+        gone = [name for name in groups if any(same_person(name, p) for p in drop_people)]
         unwanted = [id(e) for name in gone for e in groups[name]]
         pending["entities"] = [e for e in pending["entities"] if id(e) not in unwanted and not (
             e.get("entity") == "person" and e.get("value") in gone)]
@@ -212,10 +212,10 @@ def save_amended_offer(reply: Reply, tracker: Tracker) -> None:
     from bot.capture import denied
     from bot.corrections import amends_an_offer, leaves_out
 
-    offer = tracker.get_slot("pending_offer") or ""
+    offer = tracker.get_slot(SLOT_PENDING_OFFER) or ""
     message = tracker.latest_message or {}
     text = message.get("text") or ""
-    if not offer.startswith("meeting_facts:") or not amends_an_offer(text, (message.get("intent") or {}).get("name")):
+    if not offer.startswith(OFFER) or not amends_an_offer(text, (message.get("intent") or {}).get("name")):
         return
     entities = message.get("entities") or []
     left_out = [str(e.get("value")) for e in entities if e.get("entity") == "person"] if leaves_out(text) else []

@@ -357,9 +357,10 @@ def capture(
         person_name = None  # "孙总和", "林課長則": a tagger's slip is nobody
     if person_name:
         person_name = clean_name(person_name)  # saved and looked up under the same name
-        fuller = [n for n in groups if lookup_key(n) != lookup_key(person_name) and better_name(person_name, n)]
-        if lookup_key(person_name) not in {lookup_key(n) for n in groups} and len(fuller) == 1:
-            person_name = fuller[0]  # "Ms. Chaudhry is the CEO, Farah Chaudhry": the message's full name
+        if lookup_key(person_name) not in {lookup_key(n) for n in groups}:
+            fuller = [n for n in groups if better_name(person_name, n)]
+            if len(fuller) == 1:
+                person_name = fuller[0]  # "Ms. Chaudhry is the CEO, Farah Chaudhry": the message's full name
     if person_name and lookup_key(person_name) not in {lookup_key(n) for n in groups} | {
             lookup_key(stored_name(scope, account, n, text)) for n in groups}:
         # the person came from a form answer or a pronoun: all person facts are theirs

@@ -134,8 +134,12 @@ class _Named:
 
 def is_short_name(name: str) -> bool:
     """A name that is only a form of address or one word: 秦总, 老王, Tom."""
-    bare = _LATIN_TITLES.sub("", name.strip())  # "Ms. Chaudhry" is one word with a form of address
-    return chinese_reference(name) is not None or (len(_latin_words(bare)) == 1 and not _han(name))
+    return chinese_reference(name) is not None or (len(_bare_words(name)) == 1 and not _han(name))
+
+
+def _bare_words(name: str) -> List[str]:
+    """The Latin words of a name without its form of address: "Ms. Chaudhry" → [chaudhry]."""
+    return _latin_words(_LATIN_TITLES.sub("", name.strip()))
 
 
 def _person_score(mention: str, person: Any) -> int:
@@ -307,8 +311,8 @@ def better_name(stored: str, mention: str) -> Optional[str]:
     """The fuller of two names of one person, when `mention` is fuller than `stored` (Tom → Tom Becker, 王总 → 王海涛)."""
     if name_key(stored) == name_key(mention):
         return None
-    stored_short = chinese_reference(stored) is not None or len(_latin_words(_LATIN_TITLES.sub("", stored.strip()))) == 1 \
-        and len(_latin_words(mention)) > 1  # Tom, Ms. Chaudhry
+    stored_short = chinese_reference(stored) is not None or len(_bare_words(stored)) == 1 and len(
+        _latin_words(mention)) > 1  # Tom, Ms. Chaudhry
     mention_full = chinese_reference(mention) is None and (len(_han(mention)) >= 2 or len(_latin_words(mention)) > 1)
     return mention if stored_short and mention_full and same_person(stored, mention) else None
 

@@ -17,7 +17,7 @@ Order in `config.yml`:
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -160,8 +160,7 @@ class SalesEntityExtractor(_Stateless, EntityExtractorMixin):
             kept = split_person_at_account(message.get(TEXT) or "", kept)
             kept = extend_numbered_accounts(message.get(TEXT) or "", kept)
             if intent == "add_account":
-                kept = _whole_new_name(kept, new_account_name(message.get(TEXT) or ""))
-            if intent == "add_account":
+                kept = _whole_new_name(message.get(TEXT) or "", kept)
                 kept = with_industry(message.get(TEXT) or "", kept)
                 if not states_a_need(message.get(TEXT) or ""):  # "mid-size regional bank ~40 branches"
                     kept = [e for e in kept if e.get("entity") != "need"]
@@ -234,34 +233,41 @@ _NEW_ACCOUNT = [
 ]
 
 
-def new_account_name(text: str) -> List[Dict[str, Any]]:
-    """The name in "Add account Globex, logistics" / "新建客户华东精密" when the CRF found none."""
+def _said_name(text: str) -> Tuple[Optional[Dict[str, Any]], bool]:
+    """The account the rep named with a new-account cue, and whether the name came before the cue."""
     for pattern in _NAME_BEFORE_CUE + _NEW_ACCOUNT:
         m = pattern.search(text)
         if m and m.group("name").strip() and not _COMMAND_WORD.fullmatch(m.group("name").strip()):
             start, end = trim_span(text, m.start("name"), m.end("name"))
             if end > start:
-                return [{"entity": "account", "value": text[start:end], "start": start, "end": end,
-                         "confidence_entity": 0.8, "extractor": NAME_EXTRACTOR,
-                         "before_cue": pattern in _NAME_BEFORE_CUE}]
-    return []
+                return ({"entity": "account", "value": text[start:end], "start": start, "end": end,
+                         "confidence_entity": 0.8, "extractor": NAME_EXTRACTOR}, pattern in _NAME_BEFORE_CUE)
+    return None, False
+
+
+def new_account_name(text: str) -> List[Dict[str, Any]]:
+    """The name in "Add account Globex, logistics" / "新建客户华东精密" / "济康医院 新建一个客户 …"."""
+    said, _before_cue = _said_name(text)
+    return [said] if said else []
 
 
 _NAME_NUMBER = re.compile(r"\s+\d{1,4}(?=\s*$|\s*[,，.;；:：!?！？)）]|\s+(?:is|are|has|have|in|and|was|wants?)\b)")
 
 
-def _whole_new_name(kept: List[Dict[str, Any]], said: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """The name the rep gave after "新建客户"/"add account", whole: the CRF's 蓝海港务 of 蓝海港务集团 is cut short."""
+def _whole_new_name(text: str, kept: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The name the rep gave with "新建客户"/"add account", whole: the CRF's 蓝海港务 of 蓝海港务集团 is cut short.
+
+    A name written before the cue ("昱成車電 新客戶 汽車電子") is the account whatever the CRF tagged
+    after it (there, the trade).
+    """
+    said, before_cue = _said_name(text)
     tagged = [e for e in kept if e.get("entity") == "account"]
-    if not said:
+    if said is None:
         return kept
-    if not tagged:
-        return kept + [{k: v for k, v in e.items() if k != "before_cue"} for e in said]
-    new = said.pop()
-    inside = [e for e in tagged if isinstance(e.get("start"), int) and new["start"] <= e["start"] and e["end"] <= new["end"]]
-    if new.pop("before_cue") or inside and len(inside) == len(tagged):
-        # "昱成車電 新客戶 汽車電子": the name before the cue; the CRF's 汽車電子 after it is the trade
-        return [e for e in kept if e not in tagged] + [new]
+    inside = [e for e in tagged if isinstance(e.get("start"), int) and said["start"] <= e["start"]
+              and e["end"] <= said["end"]]
+    if not tagged or before_cue or len(inside) == len(tagged):
+        return [e for e in kept if e not in tagged] + [said]
     return kept
 
 

@@ -117,7 +117,8 @@ CUED_INTENTS = {
     "delete_data": _DELETE_CUE,
 }
 NEXT = "<next>"  # take the classifier's runner-up
-_PERSON_FACTS = {"title", "buying_role", "attitude", "influence"}
+#: what makes a message a statement about someone (with a name or a leading he/she)
+STATED_PERSON_FACTS = frozenset({"title", "buying_role", "attitude", "influence"})
 #: a buyer's words reported by the rep ("王总说要请示老板") stay an objection
 _REPORTED = re.compile(r"\b(?:said|says|told|asked|mentioned)\b|说|讲|话|表示|提到|问(?!题)", re.IGNORECASE)
 #: a request for advice asks something: "how do I…", "怎么办", "?"
@@ -134,7 +135,7 @@ def revised_intent(intent: Optional[str], text: str, entities: List[Dict[str, An
     from bot.notes import looks_like_a_meeting_note
 
     kinds = {e.get("entity") for e in entities}
-    states_person = bool(kinds & _PERSON_FACTS) and ("person" in kinds or bool(_PRONOUN_FIRST.match(text)))
+    states_person = bool(kinds & STATED_PERSON_FACTS) and ("person" in kinds or bool(_PRONOUN_FIRST.match(text)))
     if looks_like_a_meeting_note(text):  # a long note about a meeting, whatever else it mentions
         return "log_meeting" if intent != "log_meeting" else None
     if is_bare_answer(text, entities):

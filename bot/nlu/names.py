@@ -49,7 +49,7 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 @dataclass(frozen=True)
 class NameSpan:
-    entity: str  # person | account
+    entity: str  # person | account | title (bot.nlu.titles)
     start: int
     end: int
     text: str
@@ -129,9 +129,10 @@ def find_person_names(text: str) -> List[NameSpan]:
                 continue
             if given == 2 and _ordinary_word(candidate[:2]):
                 continue  # 项目负责人: a word (项目), not 项 + 目负
-            if given == 2 and _ordinary_word(candidate[sur_len:]) and _jieba()[1].get(candidate) not in ("nr", "nrfg"):
+            tag = _jieba()[1].get(candidate)
+            if given == 2 and _ordinary_word(candidate[sur_len:]) and tag not in ("nr", "nrfg"):
                 continue  # 管仓储, 管采购: "manages …", not a person called 管
-            if given == 1 and _jieba()[1].get(candidate) == "n":
+            if given == 1 and tag == "n":
                 continue  # 时程 ("schedule"), 马力: a dictionary noun, however rare, is no surname + given name
             found = NameSpan("person", start, end, candidate)
             break

@@ -12,8 +12,9 @@ that lie inside a title.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
+
+from bot.nlu.names import NameSpan as Span
 
 _HEAD = (r"director|manager|head|lead|vp|svp|evp|vice[ -]president|president|officer|engineer|supervisor|controller|"
          r"founder|planner|analyst|architect|administrator|coordinator|specialist|superintendent|dean|"
@@ -35,14 +36,6 @@ pls please thx thanks ok okay btw fyi re also too prof dr mr ms mrs miss sir bos
 actually wait sorry oops hmm hm well oh correction update fix meant mean
 """.split())
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’&/-]*")
-
-
-@dataclass(frozen=True)
-class Span:
-    entity: str  # title | person
-    start: int
-    end: int
-    text: str
 
 
 def _words(text: str, start: int, end: int) -> List[Tuple[int, int, str]]:
@@ -179,23 +172,25 @@ def titles_with_people(text: str) -> List[Tuple[Span, Span]]:
     return pairs
 
 
+def _overlaps(entity: Dict[str, Any], span: Span) -> bool:
+    """Whether an entity's characters overlap the span's."""
+    return isinstance(entity.get("start"), int) and entity["start"] < span.end and span.start < entity["end"]
+
+
 def with_titles(text: str, kept: List[Dict[str, Any]], extractor: str) -> List[Dict[str, Any]]:
     """English titles and the names said with them (above) that the CRF missed.
 
     A learned span inside such a title ("Services" of "Director of IT Services" as a competitor,
     "Deputy Vice" as a person) is dropped; each title is marked with the person it was said of.
     """
-    def overlaps(e: Dict[str, Any], start: int, end: int) -> bool:
-        return isinstance(e.get("start"), int) and e["start"] < end and start < e["end"]
-
     for title, person in titles_with_people(text):
-        kept = [e for e in kept if not (overlaps(e, title.start, title.end) and e.get("entity") != "title")]
-        named = next((e for e in kept if e.get("entity") == "person" and overlaps(e, person.start, person.end)), None)
+        kept = [e for e in kept if not (_overlaps(e, title) and e.get("entity") != "title")]
+        named = next((e for e in kept if e.get("entity") == "person" and _overlaps(e, person)), None)
         if named is None:
             named = {"entity": "person", "value": person.text, "start": person.start, "end": person.end,
                      "confidence_entity": 0.75, "extractor": extractor}
             kept.append(named)
-        kept = [e for e in kept if not (e.get("entity") == "title" and overlaps(e, title.start, title.end))]
+        kept = [e for e in kept if not (e.get("entity") == "title" and _overlaps(e, title))]
         kept.append({"entity": "title", "value": title.text, "start": title.start, "end": title.end,
                      "confidence_entity": 0.75, "extractor": extractor, "person_hint": named["value"]})
     kept.sort(key=lambda e: e.get("start") if isinstance(e.get("start"), int) else -1)
@@ -251,8 +246,7 @@ def with_chinese_titles(text: str, kept: List[Dict[str, Any]], extractor: str) -
     people += [(s.start, s.end, s.text) for s in find_person_names(text)
                if not any(p[0] < s.end and s.start < p[1] for p in people)]
     for title, owner in chinese_titles_with_people(text, people):
-        if any(e.get("entity") == "title" and isinstance(e.get("start"), int) and e["start"] < title.end
-               and title.start < e["end"] for e in kept):
+        if any(e.get("entity") == "title" and _overlaps(e, title) for e in kept):
             continue
         if not any(e.get("entity") == "person" and e.get("value") == owner for e in kept):
             continue  # a name only the shape finder saw: the CRF's and the name rules' call, not this one's
