@@ -19,6 +19,7 @@ from actions.slots import (
     SLOT_REQUESTED,
 )
 from bot import i18n
+from bot.capture import PERSON_FACTS
 from bot.corrections import amends_an_offer
 from bot.language import LANGUAGES
 
@@ -99,9 +100,6 @@ class ActionFallback(SalesAction):
         else:
             reply.say("fallback")
         return [FollowupAction("action_listen")]
-
-
-PERSON_FACTS = ("title", "buying_role", "attitude", "influence", "relationship_stage")
 
 
 def _states_person_facts(tracker: Tracker) -> bool:

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
-from bot.capture import _first, _last, _values, denied, usable_value
+from bot.capture import PERSON_FACTS, _first, _last, _values, denied, usable_value
 from bot.resolve import plausible_person_name
 from bot.store import Account, Stakeholder, TeamScope
 
@@ -59,8 +59,6 @@ def names_one_fact(text: str) -> bool:
     return bool(_ONE_FACT.search(text or "")) and not _WHOLE.search(text or "")
 
 
-PERSON_FIELDS = ("title", "buying_role", "attitude", "influence", "relationship_stage")
-DEAL_FIELDS = ("amount", "purchase_stage", "timeline", "competitor")
 
 
 @dataclass
@@ -104,7 +102,7 @@ def correct(scope: TeamScope, text: str, entities: List[Entity], context_account
         if len(found) > 1:
             result.unclear = "ambiguous"
             return result
-    has_person_facts = any(e.get("entity") in PERSON_FIELDS for e in fresh)
+    has_person_facts = any(e.get("entity") in PERSON_FACTS for e in fresh)
     if person is None and people and not has_person_facts:
         # "typo, Jenna not Jenny" / "名字打错了，应该是欧阳静怡": a new name for the person meant
         target = _one(scope, denied_people[0], account) if denied_people else context_person
